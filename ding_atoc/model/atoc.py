@@ -1,0 +1,239 @@
+"""
+Overview:
+    ``DingATOC``: the ATOC network (Jiang & Lu, 2018) with parameters shared by all agents: thought encoder
+    mu_I, attention unit, communication channel, actor head mu_II and critic Q(o_i, a_i), batched over
+    environments and agents with no Python loop over either.
+"""
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from ding.torch_utils import MLP
+from ding.utils import MODEL_REGISTRY
+
+from ..obs_keys import AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
+from .channel import BiLSTMChannel, integrate_groups
+from .grouping import communication_structure
+
+
+def _mlp(in_size: int, hidden_size: int, out_size: int, layer_num: int, output_activation: bool) -> nn.Module:
+    return MLP(in_size, hidden_size, out_size, layer_num, activation=nn.ReLU(), output_activation=output_activation)
+
+
+@MODEL_REGISTRY.register('ding_atoc')
+class DingATOC(nn.Module):
+    """
+    Overview:
+        The ATOC network. ``forward(inputs, mode)`` dispatches to one of ``mode``:
+
+        - ``compute_structure``: thoughts, initiator probabilities, who initiates, and the groups;
+        - ``compute_actor``: actions for a given communication structure (with and without communication);
+        - ``compute_critic``: Q(o_i, a_i) of every agent (optionally with the global state);
+        - ``compute_initiator_prob``: the attention unit's probability on the (detached) thoughts.
+    Interfaces:
+        ``__init__``, ``forward``, ``compute_structure``, ``compute_actor``, ``compute_critic``, \
+        ``compute_initiator_prob``
+    """
+    mode = ['compute_structure', 'compute_actor', 'compute_critic', 'compute_initiator_prob']
+
+    def __init__(
+            self,
+            obs_shape: int,
+            action_shape: int,
+            n_agent: int,
+            thought_size: int = 64,
+            encoder_hidden_size: int = 128,
+            encoder_layer_num: int = 2,
+            actor_hidden_size: int = 128,
+            critic_hidden_size: int = 128,
+            attention_hidden_size: int = 64,
+            group_size: int = 3,
+            initiator_threshold: float = 0.5,
+            communication: bool = True,
+            global_obs_shape: Optional[int] = None,
+            critic_use_global_state: bool = False,
+    ) -> None:
+        """
+        Arguments:
+            - obs_shape (:obj:`int`): size of one agent's local observation (last dim of ``agent_state``).
+            - action_shape (:obj:`int`): size of one agent's continuous action.
+            - n_agent (:obj:`int`): number of agents.
+            - thought_size (:obj:`int`): size of a thought h_i; even (the channel has two directions).
+            - encoder_hidden_size (:obj:`int`): hidden units of the thought encoder mu_I.
+            - encoder_layer_num (:obj:`int`): layers of mu_I.
+            - actor_hidden_size (:obj:`int`): hidden units of the actor head mu_II.
+            - critic_hidden_size (:obj:`int`): hidden units of the critic (two hidden layers).
+            - attention_hidden_size (:obj:`int`): hidden units of the attention unit.
+            - group_size (:obj:`int`): the most collaborators an initiator picks (m), below ``n_agent``.
+            - initiator_threshold (:obj:`float`): in (0, 1); p_i above it makes agent i an initiator.
+            - communication (:obj:`bool`): False gives the no-communication ablation (no agent initiates).
+            - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
+            - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
+        """
+        super().__init__()
+        _check_positive_int('model.obs_shape', obs_shape)
+        _check_positive_int('model.action_shape', action_shape)
+        _check_positive_int('model.n_agent', n_agent, minimum=2)
+        _check_positive_int('model.group_size', group_size)
+        if group_size >= n_agent:
+            raise ValueError(f"model.group_size must be below model.n_agent={n_agent}, got {group_size}")
+        if not 0.0 < initiator_threshold < 1.0:
+            raise ValueError(f"model.initiator_threshold must lie in (0, 1), got {initiator_threshold}")
+        if critic_use_global_state:
+            _check_positive_int('model.global_obs_shape (needed by critic_use_global_state)', global_obs_shape)
+        self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
+        self.group_size, self.initiator_threshold = group_size, initiator_threshold
+        self.communication, self.critic_use_global_state = communication, critic_use_global_state
+        self.global_obs_shape = global_obs_shape
+
+        encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
+        # mu_II reads (h_i, h~_i); Tanh bounds the action to [-1, 1].
+        head = nn.Sequential(_mlp(2 * thought_size, actor_hidden_size, action_shape, 2, False), nn.Tanh())
+        # ``actor`` holds everything the DDPG actor loss trains: mu_I, the channel and mu_II.
+        self.actor = nn.ModuleDict({'encoder': encoder, 'channel': BiLSTMChannel(thought_size), 'head': head})
+        critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0)
+        self.critic = _mlp(critic_in, critic_hidden_size, 1, 3, output_activation=False)
+        self.attention_unit = _mlp(thought_size, attention_hidden_size, 1, 2, output_activation=False)
+
+    def forward(self, inputs: Dict, mode: str, **kwargs) -> Dict[str, torch.Tensor]:
+        if mode not in self.mode:
+            raise ValueError(f"DingATOC has no mode {mode!r}; choose one of {self.mode}")
+        return getattr(self, mode)(inputs, **kwargs)
+
+    def thought(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """
+        Overview:
+            h_i = mu_I(o_i) for every agent, after checking the observation against the config.
+        Shapes:
+            - obs[``agent_state``]: :math:`(B, A, D)`
+            - thought: :math:`(B, A, T)`
+        """
+        return self.actor['encoder'](self._agent_state(obs))
+
+    def compute_initiator_prob(self, thought: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            p_i of the attention unit. The thought is detached: the attention unit learns only from its own
+            loss and that loss trains nothing else.
+        Shapes:
+            - thought: :math:`(..., T)`
+            - prob: :math:`(...)`
+        """
+        return torch.sigmoid(self.attention_unit(thought.detach()).squeeze(-1))
+
+    def compute_structure(self, inputs: Dict, explore: bool = False) -> Dict[str, torch.Tensor]:
+        """
+        Overview:
+            Decide who initiates (sampled from Bernoulli(p_i) when ``explore``, else p_i > threshold) and build
+            the groups inside the observable fields given by ``obs['agent_distance']``; without that key the
+            distances between thoughts stand in, every agent seeing every other.
+        Arguments:
+            - inputs (:obj:`Dict`): ``{'obs': obs}``.
+            - explore (:obj:`bool`): sample the initiators instead of thresholding.
+        Returns:
+            - output (:obj:`Dict[str, torch.Tensor]`): ``initiator_prob``, ``initiator``, ``group``, ``group_round``.
+        Shapes:
+            - initiator_prob, initiator, group_round: :math:`(B, A)`; group: :math:`(B, A, m + 1)`
+        """
+        obs = inputs['obs']
+        with torch.no_grad():
+            thought = self.thought(obs)
+            prob = self.compute_initiator_prob(thought)
+            if not self.communication:
+                initiator = torch.zeros_like(prob, dtype=torch.bool)
+            elif explore:
+                initiator = torch.bernoulli(prob).bool()
+            else:
+                initiator = prob > self.initiator_threshold
+            if AGENT_DISTANCE in obs:
+                distance = self._agent_distance(obs)
+            else:
+                distance = torch.cdist(thought, thought)
+            structure = communication_structure(initiator, distance, self.group_size)
+        return {'initiator_prob': prob, **structure}
+
+    def compute_actor(self, inputs: Dict) -> Dict[str, torch.Tensor]:
+        """
+        Overview:
+            a_i = mu_II(h_i, h~_i) for a given communication structure, and a_i = mu_II(h_i, h_i), the action
+            the agent would take without communication (used for the attention unit's dQ).
+        Arguments:
+            - inputs (:obj:`Dict`): ``obs``, ``group``, ``group_round`` (from ``compute_structure`` or replay).
+        Returns:
+            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``action_without_communication``, \
+                ``thought``, ``integrated_thought``.
+        Shapes:
+            - action, action_without_communication: :math:`(B, A, action_shape)`
+            - thought, integrated_thought: :math:`(B, A, T)`
+        """
+        thought = self.thought(inputs['obs'])
+        integrated = integrate_groups(self.actor['channel'], thought, inputs)
+        head = self.actor['head']
+        return {
+            'action': head(torch.cat([thought, integrated], dim=-1)),
+            'action_without_communication': head(torch.cat([thought, thought], dim=-1)),
+            'thought': thought,
+            'integrated_thought': integrated,
+        }
+
+    def compute_critic(self, inputs: Dict) -> Dict[str, torch.Tensor]:
+        """
+        Overview:
+            Q(o_i, a_i) of every agent, with the global state appended when ``critic_use_global_state``.
+        Arguments:
+            - inputs (:obj:`Dict`): ``obs`` and ``action``.
+        Returns:
+            - output (:obj:`Dict[str, torch.Tensor]`): ``q_value``.
+        Shapes:
+            - action: :math:`(B, A, action_shape)`
+            - q_value: :math:`(B, A)`
+        """
+        obs = inputs['obs']
+        agent_state = self._agent_state(obs)
+        action = inputs['action']
+        if action.shape != agent_state.shape[:-1] + (self.action_shape, ):
+            raise ValueError(
+                f"action must have shape {tuple(agent_state.shape[:-1]) + (self.action_shape, )} "
+                f"(batch, agents, model.action_shape), got {tuple(action.shape)}"
+            )
+        features = [agent_state, action.to(agent_state.dtype)]
+        if self.critic_use_global_state:
+            features.append(self._global_state(obs, agent_state))
+        return {'q_value': self.critic(torch.cat(features, dim=-1)).squeeze(-1)}
+
+    def _agent_state(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        if not isinstance(obs, dict) or AGENT_STATE not in obs:
+            keys = list(obs.keys()) if isinstance(obs, dict) else type(obs).__name__
+            raise KeyError(f"ding_atoc needs the observation key {AGENT_STATE!r} (B, A, obs_shape); got {keys}")
+        state = obs[AGENT_STATE]
+        if state.dim() != 3 or state.shape[1:] != (self.n_agent, self.obs_shape):
+            raise ValueError(
+                f"obs[{AGENT_STATE!r}] must have shape (batch, model.n_agent={self.n_agent}, "
+                f"model.obs_shape={self.obs_shape}), got {tuple(state.shape)}"
+            )
+        return state.float()
+
+    def _agent_distance(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
+        distance = obs[AGENT_DISTANCE]
+        expected = (distance.shape[0], self.n_agent, self.n_agent)
+        if distance.dim() != 3 or tuple(distance.shape) != expected:
+            raise ValueError(f"obs[{AGENT_DISTANCE!r}] must have shape {expected}, got {tuple(distance.shape)}")
+        return distance.float()
+
+    def _global_state(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:
+        if GLOBAL_STATE not in obs:
+            raise KeyError(f"model.critic_use_global_state needs the observation key {GLOBAL_STATE!r}")
+        state = obs[GLOBAL_STATE].float()
+        if state.shape[-1] != self.global_obs_shape:
+            raise ValueError(
+                f"obs[{GLOBAL_STATE!r}] last dim must be model.global_obs_shape={self.global_obs_shape}, "
+                f"got {tuple(state.shape)}"
+            )
+        if state.dim() == 2:  # one global state per sample: every agent's critic reads it
+            state = state.unsqueeze(1).expand(-1, self.n_agent, -1)
+        return state
+
+
+def _check_positive_int(key: str, value, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{key} must be an integer >= {minimum}, got {value!r}")

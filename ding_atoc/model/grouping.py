@@ -1,0 +1,88 @@
+"""
+Overview:
+    Who communicates with whom: ATOC's grouping rule, batched over environments (or replay samples).
+
+    An initiator picks up to ``group_size`` collaborators among the agents inside its observable field,
+    nearest first, in this priority order: agents not yet selected by any initiator, then agents already
+    selected by other initiators, then other initiators. Initiators choose one after another in index
+    order (the paper leaves the order open; index order keeps the rule deterministic), so the only Python
+    loop runs over the agent count, each step a batched tensor operation with no host synchronisation.
+
+    Overlapping groups are integrated serially: an agent in two groups enters the second one with the
+    thought the first one integrated. ``group_round`` gives every group the earliest channel round that
+    respects this order, so that all groups of a round are disjoint and go through the channel as one batch.
+"""
+from typing import Dict
+
+import torch
+
+#: Index used for empty slots of a group.
+NO_AGENT = -1
+
+
+def communication_structure(
+        initiator: torch.Tensor, distance: torch.Tensor, group_size: int
+) -> Dict[str, torch.Tensor]:
+    """
+    Overview:
+        Build every initiator's group and the channel round in which the group is integrated.
+    Arguments:
+        - initiator (:obj:`torch.Tensor`): bool, which agents initiate communication.
+        - distance (:obj:`torch.Tensor`): float, distance from agent i (row) to agent j (column); ``inf`` \
+            outside i's observable field. The diagonal is ignored.
+        - group_size (:obj:`int`): the most collaborators an initiator picks (``m`` in the paper).
+    Returns:
+        - structure (:obj:`Dict[str, torch.Tensor]`): ``initiator`` (the input), ``group`` (the members of \
+            the group led by agent i: the initiator first, then its collaborators nearest first, ``NO_AGENT`` \
+            in empty slots and in rows of agents that lead no group) and ``group_round`` (the channel round of \
+            the group led by agent i, ``NO_AGENT`` where it leads none). An initiator with nobody in its \
+            observable field leads no group.
+    Shapes:
+        - initiator: :math:`(B, A)`
+        - distance: :math:`(B, A, A)`
+        - group: :math:`(B, A, m + 1)`, long
+        - group_round: :math:`(B, A)`, long
+    """
+    batch, n_agent = initiator.shape
+    device = distance.device
+    initiator = initiator.bool()
+    eye = torch.eye(n_agent, dtype=torch.bool, device=device)
+    in_field = torch.isfinite(distance) & ~eye
+    # Priority classes are encoded as offsets larger than any finite distance, so one top-k picks by class
+    # first and by distance second.
+    finite = torch.where(in_field, distance, torch.zeros_like(distance))
+    class_offset = finite.amax(dim=(1, 2), keepdim=True).squeeze(-1) + 1.0  # (B, 1)
+    n_pick = min(group_size, n_agent - 1)
+
+    # One extra "sink" column absorbs the writes of empty slots, so scatters need no masking.
+    sink = n_agent
+    selected = torch.zeros(batch, n_agent + 1, dtype=torch.bool, device=device)
+    last_round = torch.full((batch, n_agent + 1), NO_AGENT, dtype=torch.long, device=device)
+    group = torch.full((batch, n_agent, group_size + 1), NO_AGENT, dtype=torch.long, device=device)
+    group_round = torch.full((batch, n_agent), NO_AGENT, dtype=torch.long, device=device)
+    inf = torch.tensor(float('inf'), dtype=distance.dtype, device=device)
+    for leader in range(n_agent):
+        leads = initiator[:, leader]  # (B,)
+        # 0: selected by nobody yet, 1: already selected by another initiator, 2: another initiator.
+        priority = torch.where(initiator, 2, selected[:, :n_agent].long())
+        key = priority.to(distance.dtype) * class_offset + finite[:, leader]
+        key = torch.where(in_field[:, leader], key, inf)
+        picked_key, picked = torch.topk(key, n_pick, dim=1, largest=False)  # (B, n_pick)
+        valid = torch.isfinite(picked_key) & leads.unsqueeze(1)
+        # Inside the group, collaborators are ordered by proximity, whatever their priority class.
+        order = torch.argsort(torch.where(valid, distance[:, leader].gather(1, picked), inf), dim=1, stable=True)
+        picked, valid = picked.gather(1, order), valid.gather(1, order)
+        # An initiator with nobody in its field forms no group: there is nobody to integrate with.
+        leads = leads & valid.any(dim=1)
+        group[:, leader, 0] = torch.where(leads, leader, NO_AGENT)
+        group[:, leader, 1:1 + n_pick] = torch.where(valid, picked, NO_AGENT)
+
+        members = group[:, leader]  # (B, m + 1)
+        slots = torch.where(members == NO_AGENT, sink, members)
+        # The group's round follows the latest round any of its members already took part in.
+        this_round = torch.where(leads, last_round.gather(1, slots).amax(dim=1) + 1, NO_AGENT)
+        group_round[:, leader] = this_round
+        last_round = last_round.scatter(1, slots, this_round.unsqueeze(1).expand_as(slots))
+        last_round[:, sink] = NO_AGENT
+        selected = selected.scatter(1, torch.where(valid, picked, sink), True)
+    return {'initiator': initiator, 'group': group, 'group_round': group_round}
