@@ -119,7 +119,17 @@ class DingATOC(nn.Module):
             - thought: :math:`(..., T)`
             - prob: :math:`(...)`
         """
-        return torch.sigmoid(self.attention_unit(thought.detach()).squeeze(-1))
+        return torch.sigmoid(self.initiator_logit(thought))
+
+    def initiator_logit(self, thought: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            The attention unit's logit of p_i on the detached thought (for a numerically stable log loss).
+        Shapes:
+            - thought: :math:`(..., T)`
+            - logit: :math:`(...)`
+        """
+        return self.attention_unit(thought.detach()).squeeze(-1)
 
     def compute_structure(self, inputs: Dict, explore: bool = False) -> Dict[str, torch.Tensor]:
         """

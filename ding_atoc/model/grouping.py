@@ -86,3 +86,25 @@ def communication_structure(
         last_round[:, sink] = NO_AGENT
         selected = selected.scatter(1, torch.where(valid, picked, sink), True)
     return {'initiator': initiator, 'group': group, 'group_round': group_round}
+
+
+def group_mean(value: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
+    """
+    Overview:
+        Mean of a per-agent value over the members of the group each agent leads (0 where it leads none).
+    Arguments:
+        - value (:obj:`torch.Tensor`): one value per agent.
+        - group (:obj:`torch.Tensor`): long, members of the group led by each agent, ``NO_AGENT`` padded.
+    Returns:
+        - mean (:obj:`torch.Tensor`): the mean over each group.
+    Shapes:
+        - value: :math:`(B, A)`
+        - group: :math:`(B, A, m + 1)`
+        - mean: :math:`(B, A)`
+    """
+    batch, n_agent = value.shape
+    member = group != NO_AGENT
+    padded = torch.cat([value, value.new_zeros(batch, 1)], dim=1)
+    slots = torch.where(member, group, n_agent).view(batch, -1)
+    total = padded.gather(1, slots).view_as(group).sum(dim=-1)
+    return total / member.sum(dim=-1).clamp(min=1)

@@ -1,0 +1,1 @@
+from .atoc import STRUCTURE_KEYS, DingATOCCommandModePolicy, DingATOCPolicy

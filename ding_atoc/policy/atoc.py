@@ -1,0 +1,355 @@
+"""
+Overview:
+    ``DingATOCPolicy``: ATOC (Jiang & Lu, 2018) as a DI-engine policy. Actor, channel and critic learn by DDPG
+    from the replay buffer, replaying the communication structure each transition was acted with; the attention
+    unit learns as a classifier from the dQ queue, with its own optimiser.
+"""
+from collections import namedtuple
+from typing import Any, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from ding.model import model_wrap
+from ding.policy import Policy
+from ding.policy.common_utils import default_preprocess_learn
+from ding.policy.command_mode_policy_instance import DummyCommandModePolicy
+from ding.rl_utils import get_train_sample, v_1step_td_data, v_1step_td_error
+from ding.torch_utils import Adam, to_device
+from ding.utils import POLICY_REGISTRY
+from ding.utils.data import default_collate, default_decollate
+
+from ..model.grouping import NO_AGENT, group_mean
+from ..obs_keys import AGENT_STATE
+from .gain_queue import CommunicationGainQueue
+from .structure_memory import StructureMemory
+
+#: The communication structure a transition was acted with; replayed by learning.
+STRUCTURE_KEYS = ('initiator', 'group', 'group_round')
+
+
+@POLICY_REGISTRY.register('ding_atoc')
+class DingATOCPolicy(Policy):
+    """
+    Overview:
+        ATOC with vectorized grouping and channel. ``model.communication=False`` is the no-communication ablation
+        (DDPG with parameters shared by all agents) through the same code: no agent initiates, so every agent
+        acts on (h_i, h_i).
+    Config:
+        See ``config`` below: DI-engine's DDPG keys keep their names and meaning; each ATOC key is commented.
+    """
+    config = dict(
+        # (str) Registry name of the policy.
+        type='ding_atoc',
+        # (bool) Use the GPU; falls back to the CPU where there is none.
+        cuda=False,
+        # (bool) ATOC is off-policy.
+        on_policy=False,
+        # (bool) Prioritised replay.
+        priority=False,
+        # (bool) Importance-sampling weights for prioritised replay.
+        priority_IS_weight=False,
+        # (int) Transitions collected by a random policy before training. Must stay 0: random transitions carry
+        # no communication structure to replay. Exploration comes from action noise and sampled initiators.
+        random_collect_size=0,
+        # (bool) Multi-agent data: obs['agent_state'] is (A, D), the action (A, action_shape).
+        multi_agent=True,
+        # (str) ATOC acts in continuous action spaces (DDPG).
+        action_space='continuous',
+        # (int) T: steps a communication structure lasts before initiators are decided again (1: every step).
+        comm_interval=15,
+        model=dict(
+            # (int) Size of a thought h_i; even, since each direction of the BiLSTM channel has half of it.
+            thought_size=64,
+            # (int) m: the most collaborators an initiator picks inside its observable field.
+            group_size=3,
+            # (float) p_i above this makes agent i an initiator (always at evaluation; in collection unless
+            # collect.sample_initiators).
+            initiator_threshold=0.5,
+            # (bool) False: no-communication ablation (DDPG with shared parameters), same code path.
+            communication=True,
+            # (bool) Centralized critic: Q also reads obs['global_state'] (then set model.global_obs_shape).
+            critic_use_global_state=False,
+        ),
+        learn=dict(
+            # (int) Gradient steps after each collection.
+            update_per_collect=10,
+            # (int) Replay samples per gradient step.
+            batch_size=64,
+            # (float) Learning rate of mu_I, channel and mu_II (the actor).
+            learning_rate_actor=1e-3,
+            # (float) Learning rate of the critic.
+            learning_rate_critic=1e-3,
+            # (float) Learning rate of the attention unit's own optimiser.
+            learning_rate_attention=1e-3,
+            # (int) (observation, dQ) pairs per attention-unit step, sampled from the dQ queue D.
+            attention_batch_size=64,
+            # (int) Capacity of the dQ queue D, kept apart from the replay buffer (FIFO).
+            attention_queue_size=10000,
+            # (float) Discount factor gamma.
+            discount_factor=0.95,
+            # (float) Polyak factor of the target networks.
+            target_theta=0.01,
+            # (bool) Treat episode ends as non-terminal (time limits).
+            ignore_done=True,
+        ),
+        collect=dict(
+            # (int) Transitions per collection.
+            n_sample=400,
+            # (int) ATOC learns from single transitions.
+            unroll_len=1,
+            # (float) Sigma of the Gaussian exploration noise on actions.
+            noise_sigma=0.1,
+            # (bool) Sample initiators from Bernoulli(p_i) while collecting (exploration of the attention unit);
+            # False thresholds at model.initiator_threshold as in evaluation.
+            sample_initiators=True,
+        ),
+        eval=dict(),
+        other=dict(replay_buffer=dict(
+            # (int) Replay buffer capacity in transitions.
+            replay_buffer_size=100000,
+        ), ),
+    )
+
+    def default_model(self) -> Tuple[str, List[str]]:
+        return 'ding_atoc', ['ding_atoc.model']
+
+    def _init_learn(self) -> None:
+        if self._cfg.get('random_collect_size', 0):
+            raise ValueError(
+                "policy.random_collect_size must be 0 for ding_atoc: random transitions carry no communication "
+                f"structure to replay; got {self._cfg.random_collect_size}"
+            )
+        learn = self._cfg.learn
+        self._optimizer_actor = Adam(self._model.actor.parameters(), lr=learn.learning_rate_actor)
+        self._optimizer_critic = Adam(self._model.critic.parameters(), lr=learn.learning_rate_critic)
+        self._optimizer_attention = Adam(self._model.attention_unit.parameters(), lr=learn.learning_rate_attention)
+        self._gamma = learn.discount_factor
+        self._learn_model = model_wrap(self._model, wrapper_name='base')
+        self._target_model = model_wrap(
+            self._model, wrapper_name='target', update_type='momentum', update_kwargs={'theta': learn.target_theta}
+        )
+        self._learn_model.reset()
+        self._target_model.reset()
+        self._gain_queue = CommunicationGainQueue(learn.attention_queue_size, self._model.obs_shape, self._device)
+
+    def _forward_learn(self, data: List[Dict[str, Any]]) -> Dict[str, Any]:
+        """
+        Overview:
+            One DDPG step of critic and actor (through mu_II, the channel and mu_I) on replayed transitions with
+            their communication structure, then one step of the attention unit on the dQ queue.
+        Arguments:
+            - data (:obj:`List[Dict[str, Any]]`): transitions from ``_process_transition``.
+        Returns:
+            - info (:obj:`Dict[str, Any]`): losses and statistics, see ``_monitor_vars_learn``.
+        """
+        data = default_preprocess_learn(
+            data,
+            use_priority=self._cfg.priority,
+            use_priority_IS_weight=self._cfg.priority_IS_weight,
+            ignore_done=self._cfg.learn.ignore_done,
+            use_nstep=False
+        )
+        if self._cuda:
+            data = to_device(data, self._device)
+        self._learn_model.train()
+        self._target_model.train()
+        obs, next_obs = data['obs'], data['next_obs']
+        structure = {key: data[key] for key in STRUCTURE_KEYS}
+
+        q_value = self._learn_model.forward({'obs': obs, 'action': data['action']}, mode='compute_critic')['q_value']
+        with torch.no_grad():
+            # The target action at o' replays the transition's structure: it is the structure of o' except on
+            # the step where a new one is decided.
+            next_action = self._target_model.forward({'obs': next_obs, **structure}, mode='compute_actor')['action']
+            target_q = self._target_model.forward({'obs': next_obs, 'action': next_action}, mode='compute_critic')
+        weight = data['weight'].unsqueeze(1) if data['weight'] is not None else None
+        td_data = v_1step_td_data(q_value, target_q['q_value'], data['reward'], data['done'], weight)
+        critic_loss, td_error = v_1step_td_error(td_data, self._gamma)
+        self._optimizer_critic.zero_grad()
+        critic_loss.backward()
+        self._optimizer_critic.step()
+
+        action = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
+        actor_loss = -self._learn_model.forward({'obs': obs, 'action': action}, mode='compute_critic')['q_value'].mean()
+        self._optimizer_actor.zero_grad()
+        actor_loss.backward()
+        self._optimizer_actor.step()
+
+        info = {'attention_loss': self._train_attention_unit()}
+        self._target_model.update(self._learn_model.state_dict())
+        leads = structure['group_round'] != NO_AGENT
+        return {
+            'cur_lr_actor': self._optimizer_actor.defaults['lr'],
+            'cur_lr_critic': self._optimizer_critic.defaults['lr'],
+            'critic_loss': critic_loss.item(),
+            'actor_loss': actor_loss.item(),
+            'q_value': q_value.mean().item(),
+            'target_q_value': target_q['q_value'].mean().item(),
+            'td_error': td_error.mean().item(),
+            'priority': td_error.mean(dim=1).tolist(),
+            'initiator_share': structure['initiator'].float().mean().item(),
+            'mean_group_size': _mean_group_size(structure['group'], leads),
+            'dq_queue_size': len(self._gain_queue),
+            **info,
+        }
+
+    def _train_attention_unit(self) -> float:
+        """
+        Overview:
+            One step of the attention unit's log loss -dQ log p - (1 - dQ) log(1 - p) on a minibatch of the
+            dQ queue, dQ min-max normalised over the queue. Thoughts come from the current encoder, detached, so
+            this loss trains the attention unit alone. Returns 0.0 while the queue is still empty.
+        """
+        if len(self._gain_queue) == 0:
+            return 0.0
+        obs, target = self._gain_queue.sample(self._cfg.learn.attention_batch_size)
+        with torch.no_grad():
+            thought = self._model.actor['encoder'](obs)
+        loss = F.binary_cross_entropy_with_logits(self._model.initiator_logit(thought), target)
+        self._optimizer_attention.zero_grad()
+        loss.backward()
+        self._optimizer_attention.step()
+        return loss.item()
+
+    def _monitor_vars_learn(self) -> List[str]:
+        return [
+            'cur_lr_actor', 'cur_lr_critic', 'critic_loss', 'actor_loss', 'attention_loss', 'q_value',
+            'target_q_value', 'td_error', 'initiator_share', 'mean_group_size', 'dq_queue_size'
+        ]
+
+    def _state_dict_learn(self) -> Dict[str, Any]:
+        return {
+            'model': self._learn_model.state_dict(),
+            'target_model': self._target_model.state_dict(),
+            'optimizer_actor': self._optimizer_actor.state_dict(),
+            'optimizer_critic': self._optimizer_critic.state_dict(),
+            'optimizer_attention': self._optimizer_attention.state_dict(),
+            'dq_queue': self._gain_queue.state_dict(),
+        }
+
+    def _load_state_dict_learn(self, state_dict: Dict[str, Any]) -> None:
+        self._learn_model.load_state_dict(state_dict['model'])
+        self._target_model.load_state_dict(state_dict['target_model'])
+        self._optimizer_actor.load_state_dict(state_dict['optimizer_actor'])
+        self._optimizer_critic.load_state_dict(state_dict['optimizer_critic'])
+        self._optimizer_attention.load_state_dict(state_dict['optimizer_attention'])
+        self._gain_queue.load_state_dict(state_dict['dq_queue'])
+
+    def _init_collect(self) -> None:
+        self._unroll_len = self._cfg.collect.unroll_len
+        self._collect_model = model_wrap(
+            self._model,
+            wrapper_name='action_noise',
+            noise_type='gauss',
+            noise_kwargs={
+                'mu': 0.0,
+                'sigma': self._cfg.collect.noise_sigma
+            },
+            noise_range=None,
+        )
+        self._collect_model.reset()
+        self._collect_memory = StructureMemory(self._cfg.comm_interval)
+
+    def _forward_collect(self, data: Dict[int, Any], **kwargs) -> Dict[int, Any]:
+        """
+        Overview:
+            Act with exploration noise. Every ``comm_interval`` steps of an environment its initiators and groups
+            are decided anew (sampled when ``collect.sample_initiators``); on those steps each initiator's dQ
+            goes to the dQ queue.
+        Arguments:
+            - data (:obj:`Dict[int, Any]`): observation of each environment id.
+        Returns:
+            - output (:obj:`Dict[int, Any]`): per environment id, ``action`` and the structure keys.
+        """
+        env_ids = list(data.keys())
+        obs = self._collate(data)
+        self._collect_model.eval()
+        with torch.no_grad():
+            fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
+            structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            actor = self._model.compute_actor({'obs': obs, **structure})
+            if hasattr(self, '_gain_queue'):  # learn mode shares this policy object (serial and task pipeline)
+                self._record_gain(obs, actor, structure, renewed)
+            # DI-engine's noise wrapper perturbs and clips the action.
+            action = self._collect_model.add_noise(actor['action'])
+        return self._decollate(env_ids, {'action': action, **structure})
+
+    def _record_gain(
+            self, obs: Dict[str, torch.Tensor], actor: Dict[str, torch.Tensor], structure: Dict[str, torch.Tensor],
+            renewed: torch.Tensor
+    ) -> None:
+        """
+        Overview:
+            dQ_i = mean over the group of Q(o_j, a_j with communication) - Q(o_j, a_j without), for every group
+            formed on this step, pushed with the initiator's observation to the dQ queue. A structure that lasts
+            several steps is scored once, when it is formed.
+        """
+        q_with = self._model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']
+        q_without = self._model.compute_critic({'obs': obs, 'action': actor['action_without_communication']})
+        gain = group_mean(q_with - q_without['q_value'], structure['group'])
+        new_group = (structure['group_round'] != NO_AGENT) & renewed.unsqueeze(1)
+        self._gain_queue.push(obs[AGENT_STATE][new_group], gain[new_group])
+
+    def _process_transition(self, obs: Any, policy_output: Dict[str, torch.Tensor],
+                            timestep: namedtuple) -> Dict[str, torch.Tensor]:
+        transition = {
+            'obs': obs,
+            'next_obs': timestep.obs,
+            'action': policy_output['action'],
+            'reward': timestep.reward,
+            'done': timestep.done,
+        }
+        transition.update({key: policy_output[key] for key in STRUCTURE_KEYS})
+        return transition
+
+    def _get_train_sample(self, transitions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        # Nothing essential happens here: DI-engine's task pipeline never calls it.
+        return get_train_sample(transitions, self._unroll_len)
+
+    def _reset_collect(self, data_id: Optional[List[int]] = None) -> None:
+        self._collect_memory.reset(data_id)
+
+    def _init_eval(self) -> None:
+        self._eval_model = model_wrap(self._model, wrapper_name='base')
+        self._eval_model.reset()
+        self._eval_memory = StructureMemory(self._cfg.comm_interval)
+
+    def _forward_eval(self, data: Dict[int, Any]) -> Dict[int, Any]:
+        """
+        Overview:
+            Act greedily: initiators by threshold, every ``comm_interval`` steps, no noise.
+        """
+        env_ids = list(data.keys())
+        obs = self._collate(data)
+        self._eval_model.eval()
+        with torch.no_grad():
+            fresh = self._eval_model.forward({'obs': obs}, mode='compute_structure')
+            structure, _ = self._eval_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            action = self._eval_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
+        return self._decollate(env_ids, {'action': action, **structure})
+
+    def _reset_eval(self, data_id: Optional[List[int]] = None) -> None:
+        self._eval_memory.reset(data_id)
+
+    def _collate(self, data: Dict[int, Any]) -> Dict[str, torch.Tensor]:
+        obs = default_collate(list(data.values()))
+        return to_device(obs, self._device) if self._cuda else obs
+
+    def _decollate(self, env_ids: List[int], output: Dict[str, torch.Tensor]) -> Dict[int, Any]:
+        if self._cuda:
+            output = to_device(output, 'cpu')
+        return {env_id: out for env_id, out in zip(env_ids, default_decollate(output))}
+
+
+@POLICY_REGISTRY.register('ding_atoc_command')
+class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
+    """
+    Overview:
+        Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
+    """
+
+
+def _mean_group_size(group: torch.Tensor, leads: torch.Tensor) -> float:
+    """Mean number of members (initiator included) over the groups formed in a batch; 0.0 when none is."""
+    size = (group != NO_AGENT).sum(dim=-1).float()
+    return (size * leads).sum().item() / max(leads.sum().item(), 1)

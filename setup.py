@@ -1,0 +1,24 @@
+from setuptools import find_packages, setup
+
+setup(
+    name='ding-atoc',
+    version='0.1.0',
+    description='ATOC (attentional communication for multi-agent cooperation) for DI-engine, vectorized',
+    long_description=open('README.md', encoding='utf-8').read() if __import__('os').path.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['ding_atoc', 'ding_atoc.*', 'dizoo_envs', 'dizoo_envs.*']),
+    python_requires='>=3.11,<3.12',  # DI-engine's MPE wrapper needs PettingZoo <= 1.22.3, which needs Python < 3.12
+    install_requires=[
+        'DI-engine==0.5.3',
+        'pettingzoo[mpe]==1.22.3',
+        'matplotlib',
+        'imageio',
+        'tqdm',
+    ],
+    extras_require={
+        'test': ['pytest', 'pytest-timeout'],
+    },
+    entry_points={
+        'console_scripts': ['ding-atoc=ding_atoc.entry.cli:main'],
+    },
+)
