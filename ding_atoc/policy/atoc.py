@@ -4,6 +4,7 @@ Overview:
     from the replay buffer, replaying the communication structure each transition was acted with; the attention
     unit learns as a classifier from the dQ queue, with its own optimiser.
 """
+import copy
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -125,8 +126,9 @@ class DingATOCPolicy(Policy):
         self._optimizer_attention = Adam(self._model.attention_unit.parameters(), lr=learn.learning_rate_attention)
         self._gamma = learn.discount_factor
         self._learn_model = model_wrap(self._model, wrapper_name='base')
+        # The target wrapper does not copy: it must wrap a copy of the model.
         self._target_model = model_wrap(
-            self._model, wrapper_name='target', update_type='momentum', update_kwargs={'theta': learn.target_theta}
+            copy.deepcopy(self._model), wrapper_name='target', update_type='momentum', update_kwargs={'theta': learn.target_theta}
         )
         self._learn_model.reset()
         self._target_model.reset()

@@ -1,0 +1,114 @@
+"""Specification of the DingATOC network: channel, shapes, gradients, configuration errors."""
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ding_atoc.model import BiLSTMChannel, DingATOC, communication_structure
+from tests.conftest import DEVICES
+from tests.core.helpers import force_initiators, random_obs
+
+
+def test_channel_equals_a_packed_bidirectional_lstm():
+    channel = BiLSTMChannel(thought_size=6)
+    reference = torch.nn.LSTM(6, 3, batch_first=True, bidirectional=True)
+    with torch.no_grad():
+        for name in ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'):
+            getattr(reference, f'{name}_l0').copy_(getattr(channel.forward_lstm, f'{name}_l0'))
+            getattr(reference, f'{name}_l0_reverse').copy_(getattr(channel.backward_lstm, f'{name}_l0'))
+    sequence = torch.randn(4, 5, 6)
+    length = torch.tensor([5, 1, 3, 2])
+    ours = channel(sequence, length)
+    packed = pack_padded_sequence(sequence, length, batch_first=True, enforce_sorted=False)
+    expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True, total_length=5)
+    valid = torch.arange(5).unsqueeze(0) < length.unsqueeze(1)
+    assert torch.allclose(ours[valid], expected[valid], atol=1e-6)
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('batch,n_agent', [(1, 2), (3, 5), (8, 20), (2, 100)])
+def test_shapes(device, batch, n_agent):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=n_agent, thought_size=8, group_size=1).to(device)
+    obs = {k: v.to(device) for k, v in random_obs(n_agent, 6, batch, field=min(3, n_agent)).items()}
+    structure = model.compute_structure({'obs': obs}, explore=True)
+    assert structure['group'].shape == (batch, n_agent, 2)
+    actor = model.compute_actor({'obs': obs, **structure})
+    assert actor['action'].shape == (batch, n_agent, 2)
+    assert actor['action'].abs().max() <= 1.0
+    assert actor['integrated_thought'].shape == (batch, n_agent, 8)
+    q = model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']
+    assert q.shape == (batch, n_agent) and torch.isfinite(q).all()
+
+
+def test_without_distance_matrix_groups_by_thought_distance():
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
+    force_initiators(model, True)
+    obs = random_obs(5, 6, batch=2)
+    del obs['agent_distance']
+    structure = model.compute_structure({'obs': obs})
+    thought = model.thought(obs)
+    expected = communication_structure(structure['initiator'], torch.cdist(thought, thought), 2)
+    assert torch.equal(structure['group'], expected['group'])
+
+
+def test_critic_gradient_reaches_the_encoder_through_the_channel():
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=4, thought_size=8, group_size=1)
+    obs = random_obs(4, 6, batch=1)
+    obs['agent_state'].requires_grad_(True)
+    structure = communication_structure(torch.tensor([[True, False, False, False]]), obs['agent_distance'], 1)
+    partner = structure['group'][0, 0, 1].item()
+    action = model.compute_actor({'obs': obs, **structure})['action']
+    q_of_agent_0 = model.compute_critic({'obs': {'agent_state': obs['agent_state'].detach()}, 'action': action})
+    q_of_agent_0['q_value'][0, 0].backward()
+    # Agent 0's Q depends on its partner's observation only through the channel.
+    grad = obs['agent_state'].grad[0]
+    assert grad[partner].abs().sum() > 0
+    outsiders = [a for a in range(4) if a not in (0, partner)]
+    assert all(grad[a].abs().sum() == 0 for a in outsiders)
+    for name, part in model.actor.items():
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters()), name
+    assert all(p.grad is None for p in model.attention_unit.parameters())
+
+
+def test_global_state_critic():
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=3, thought_size=8, group_size=1,
+                     global_obs_shape=5, critic_use_global_state=True)
+    obs = random_obs(3, 6, batch=2)
+    action = torch.zeros(2, 3, 2)
+    obs['global_state'] = torch.randn(2, 5)
+    assert model.compute_critic({'obs': obs, 'action': action})['q_value'].shape == (2, 3)
+    obs['global_state'] = torch.randn(2, 3, 5)  # agent-specific global state
+    assert model.compute_critic({'obs': obs, 'action': action})['q_value'].shape == (2, 3)
+    with pytest.raises(ValueError, match='global_obs_shape'):
+        obs['global_state'] = torch.randn(2, 4)
+        model.compute_critic({'obs': obs, 'action': action})
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(thought_size=7), 'thought_size must be even'),
+    (dict(group_size=5), 'group_size must be below model.n_agent=5'),
+    (dict(group_size=0), 'group_size must be an integer >= 1'),
+    (dict(initiator_threshold=1.0), r'initiator_threshold must lie in \(0, 1\)'),
+    (dict(initiator_threshold=0.0), r'initiator_threshold must lie in \(0, 1\)'),
+    (dict(n_agent=1, group_size=1), 'n_agent must be an integer >= 2'),
+    (dict(critic_use_global_state=True), 'global_obs_shape'),
+])
+def test_inconsistent_config_fails_at_construction(kwargs, message):
+    arguments = dict(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        DingATOC(**arguments)
+
+
+def test_observation_errors_name_the_key_and_expected_shape():
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
+    obs = random_obs(5, 6, batch=2)
+    with pytest.raises(KeyError, match='agent_state'):
+        model.compute_structure({'obs': {'agent_distance': obs['agent_distance']}})
+    with pytest.raises(ValueError, match=r'model.obs_shape=6'):
+        model.compute_structure({'obs': {**obs, 'agent_state': torch.randn(2, 5, 7)}})
+    with pytest.raises(ValueError, match=r'model.n_agent=5'):
+        model.compute_structure({'obs': {**obs, 'agent_state': torch.randn(2, 4, 6)}})
+    with pytest.raises(ValueError, match='agent_distance'):
+        model.compute_structure({'obs': {**obs, 'agent_distance': torch.rand(2, 5, 4)}})
+    with pytest.raises(ValueError, match='action must have shape'):
+        model.compute_critic({'obs': obs, 'action': torch.zeros(2, 5, 3)})
