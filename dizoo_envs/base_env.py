@@ -1,0 +1,344 @@
+"""
+Overview:
+    ``PointMassTeamEnv``: what the point-mass team envs of this package share: config merge and checks, DI-engine
+    seeding, action validation, episode bookkeeping, the observable field of each agent, observation assembly,
+    info at episode end, rendering and GIF replays. Subclasses add the world (``_reset_world``), its dynamics and
+    reward (``_advance``), the local/global features (``_features``) and the episode metrics.
+"""
+import copy
+import os
+from typing import Any, Dict, Optional, Tuple
+
+import gymnasium as gym
+import numpy as np
+from easydict import EasyDict
+
+from ding.envs import BaseEnv, BaseEnvTimestep
+
+from .actions import MoveActions
+from .config_utils import build_config
+from .geometry import FIELD_TYPES, field_distance_matrix, k_nearest
+from .observation import TeamObservation
+from .render import render_frame, save_episode_gif
+from .seeding import EpisodeSeeder
+
+#: Config keys common to every point-mass team env (subclasses extend this dict).
+COMMON_CONFIG = dict(
+    # (int) Number of learning agents A (>= 2).
+    n_agent=3,
+    # (int) Episode length in steps; the episode ends (done=True) after this many steps.
+    max_cycles=25,
+    # (bool) Continuous actions (Box [-1, 1]^2 per agent) or 5 discrete MPE moves.
+    continuous_actions=False,
+    # (int) K: number of nearest other agents in each agent's local observation (0 <= K <= A - 1).
+    n_nearest=2,
+    # (dict) Each agent's observable field, which defines ``agent_distance``.
+    observable_field=dict(
+        # (str) 'k_nearest': the k nearest other agents; 'radius': every agent within ``radius``.
+        type='k_nearest',
+        # (int or None) k of 'k_nearest'; None means ``n_nearest``.
+        k=None,
+        # (float) Radius of 'radius', in world units.
+        radius=1.0,
+    ),
+    # (bool) Return only the (A, D) ``agent_state`` array instead of the observation dict (DI-engine option).
+    agent_obs_only=False,
+    # (bool) ``global_state`` of shape (A, D + G): each agent's local state followed by the global state, as
+    # DI-engine's petting_zoo env (needed by MAPPO, MASAC, MADDPG); False: shape (G,) (QMIX).
+    agent_specific_global_state=False,
+    # (bool) DI-engine option that maps actions from [-1, 1] to the action space; the space is already
+    # [-1, 1], so it changes nothing; only valid with continuous actions.
+    act_scale=False,
+    # (str or None) When set, every episode is saved as a GIF in this folder.
+    replay_path=None,
+)
+
+
+class PointMassTeamEnv(BaseEnv):
+    """
+    Overview:
+        Base class of the point-mass team envs (see module doc). Not registered itself.
+    Interfaces:
+        ``__init__``, ``reset``, ``step``, ``seed``, ``close``, ``random_action``, ``render``, ``render_state``,
+        ``enable_save_replay``, ``default_config``, ``observation_space``, ``action_space``, ``reward_space``
+    """
+    #: registry name, set by subclasses
+    name = 'point_mass_team'
+    #: default config, set by subclasses
+    config = COMMON_CONFIG
+
+    @classmethod
+    def default_config(cls) -> EasyDict:
+        """
+        Overview:
+            The default config, with ``cfg_type`` as DI-engine's ``compile_config`` expects.
+        """
+        cfg = EasyDict(copy.deepcopy(cls.config))
+        cfg.cfg_type = cls.__name__ + 'Dict'
+        return cfg
+
+    def __init__(self, cfg: Optional[dict] = None) -> None:
+        """
+        Arguments:
+            - cfg (:obj:`Optional[dict]`): overrides of ``default_config()``; unknown keys raise ``KeyError``,
+              invalid values ``ValueError``.
+        """
+        self._cfg = build_config(self.config, cfg, self.name)
+        self._check_common_config()
+        self._check_config()
+        cfg = self._cfg
+        self._n_agent = int(cfg.n_agent)
+        self._k = int(cfg.n_nearest)
+        field = cfg.observable_field
+        self._field_type = field.type
+        self._field_k = self._k if field.k is None else int(field.k)
+        self._field_radius = float(field.radius)
+        self._moves = MoveActions(self._n_agent, cfg.continuous_actions, self.name)
+        agent_dim, global_dim, teammate_cols = self._feature_layout()
+        self._layout = TeamObservation(
+            self._n_agent,
+            agent_dim,
+            global_dim,
+            teammate_cols,
+            self._moves.n_actions,
+            agent_obs_only=cfg.agent_obs_only,
+            agent_specific_global_state=cfg.agent_specific_global_state,
+        )
+        self._observation_space = self._layout.space()
+        self._action_space = self._moves.space()
+        self._reward_space = gym.spaces.Box(low=-np.inf, high=np.inf, shape=(1, ), dtype=np.float32)
+        self._seeder = EpisodeSeeder()
+        self._action_rng = np.random.default_rng()
+        self._replay_path = cfg.replay_path
+        self._replay_states = []
+        self._episode_count = 0
+        self._step_count = 0
+        self._episode_return = 0.0
+        self._running = False  # an episode was reset and has not ended
+        self._ended = False  # the last episode ended; step() needs a reset()
+        self._field_neighbours = np.zeros((self._n_agent, 0), dtype=np.int64)
+
+    # ------------------------------------------------------------------ config
+    def _check_common_config(self) -> None:
+        cfg = self._cfg
+        _check_int(cfg, 'n_agent', self.name, low=2)
+        _check_int(cfg, 'max_cycles', self.name, low=1)
+        _check_int(cfg, 'n_nearest', self.name, low=0)
+        if cfg.n_nearest > cfg.n_agent - 1:
+            raise ValueError(
+                f'{self.name}: n_nearest={cfg.n_nearest} exceeds the number of other agents '
+                f'(n_agent - 1 = {cfg.n_agent - 1})'
+            )
+        field = cfg.observable_field
+        if field.type not in FIELD_TYPES:
+            raise ValueError(f"{self.name}: observable_field.type='{field.type}', expected one of {FIELD_TYPES}")
+        if field.k is not None:
+            _check_int(field, 'k', self.name + ': observable_field', low=0)
+            if field.k > cfg.n_agent - 1:
+                raise ValueError(
+                    f'{self.name}: observable_field.k={field.k} exceeds the number of other agents '
+                    f'(n_agent - 1 = {cfg.n_agent - 1})'
+                )
+        if not (isinstance(field.radius, (int, float)) and field.radius > 0):
+            raise ValueError(f'{self.name}: observable_field.radius must be a positive number, got {field.radius}')
+        if cfg.act_scale and not cfg.continuous_actions:
+            raise ValueError(f'{self.name}: act_scale=True needs continuous_actions=True')
+
+    def _check_config(self) -> None:
+        """Subclass checks of its own keys."""
+
+    # ------------------------------------------------------------------ hooks
+    def _feature_layout(self) -> Tuple[int, int, slice]:
+        """Returns (D, G, teammate columns of agent_state)."""
+        raise NotImplementedError
+
+    def _reset_world(self, rng: np.random.Generator) -> None:
+        """Place every entity for a new episode and reset the episode metrics."""
+        raise NotImplementedError
+
+    def _advance(self, accel: np.ndarray) -> float:
+        """Apply the agents' unit accelerations (A, 2) for one step; returns the team reward."""
+        raise NotImplementedError
+
+    def _agent_geometry(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(A, A, 2) offsets ``delta[i, j] = pos[j] - pos[i]`` and (A, A) distances (inf diagonal) of the agents."""
+        raise NotImplementedError
+
+    def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """float32 (A, D) local and (G,) global features, given the (A, K) nearest other agents."""
+        raise NotImplementedError
+
+    def _episode_metrics(self) -> Dict[str, float]:
+        """The task metrics reported in ``info`` at the end of an episode."""
+        raise NotImplementedError
+
+    def _render_entities(self) -> Dict[str, Any]:
+        """The entities of ``render_state`` (see ``render.py``)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ BaseEnv API
+    def seed(self, seed: int, dynamic_seed: bool = True) -> None:
+        """
+        Overview:
+            DI-engine seeding (see ``seeding.py``): with ``dynamic_seed=True`` every episode has a fresh layout from a
+            sequence fixed by ``seed``; with False every reset replays the same episode.
+        """
+        self._seeder.seed(seed, dynamic_seed)
+        self._action_rng = np.random.default_rng(abs(int(seed)))
+
+    def reset(self) -> Any:
+        """
+        Overview:
+            Start a new episode.
+        Returns:
+            - obs: the observation dict (see ``observation.py``), or the (A, D) array with ``agent_obs_only``.
+        """
+        self._reset_world(self._seeder.episode_rng())
+        self._step_count = 0
+        self._episode_return = 0.0
+        self._running, self._ended = True, False
+        obs = self._observe()
+        if self._replay_path is not None:
+            self._replay_states = [self.render_state()]
+        return obs
+
+    def step(self, action: Any) -> BaseEnvTimestep:
+        """
+        Overview:
+            One step of every agent.
+        Arguments:
+            - action: continuous: float (A, 2) in [-1, 1]; discrete: integer (A,) in [0, 5).
+        Returns:
+            - timestep (:obj:`BaseEnvTimestep`): obs, reward float32 (1,) team reward, done (bool), info (at the end
+              of the episode: ``eval_episode_return``, the task metrics, and the same metrics in
+              ``info['episode_info']``, which DI-engine's evaluator logs).
+        """
+        if self._ended:
+            raise RuntimeError(
+                f'{self.name}: step() called after the episode ended (max_cycles={self._cfg.max_cycles}); '
+                f'call reset() first'
+            )
+        if not self._running:
+            raise RuntimeError(f'{self.name}: step() called before reset()')
+        accel = self._moves.to_accel(action)
+        reward = float(self._advance(accel))
+        self._step_count += 1
+        self._episode_return += reward
+        obs = self._observe()
+        done = self._step_count >= self._cfg.max_cycles
+        info = {}
+        if self._replay_path is not None:
+            self._replay_states.append(self.render_state())
+        if done:
+            self._running, self._ended = False, True
+            metrics = {k: np.float64(v) for k, v in self._episode_metrics().items()}
+            info['eval_episode_return'] = self._episode_return
+            info.update(metrics)
+            info['episode_info'] = dict(metrics)
+            if self._replay_path is not None:
+                self._save_replay()
+            self._episode_count += 1
+        return BaseEnvTimestep(obs, np.array([reward], dtype=np.float32), done, info)
+
+    def random_action(self) -> np.ndarray:
+        """
+        Overview:
+            A random valid action: float32 (A, 2) (continuous) or int64 (A,) (discrete).
+        """
+        return self._moves.sample(self._action_rng)
+
+    def close(self) -> None:
+        self._running = False
+
+    def enable_save_replay(self, replay_path: Optional[str] = None) -> None:
+        """
+        Overview:
+            Save every following episode as a GIF in ``replay_path`` (DI-engine's replay interface).
+        """
+        self._replay_path = './video' if replay_path is None else replay_path
+
+    def render(self, mode: str = 'rgb_array') -> np.ndarray:
+        """
+        Overview:
+            Draw the current state.
+        Returns:
+            - frame (:obj:`np.ndarray`): uint8 (400, 400, 3).
+        """
+        if mode != 'rgb_array':
+            raise ValueError(f"{self.name}: only render mode 'rgb_array' is supported, got '{mode}'")
+        return render_frame(self.render_state())
+
+    def render_state(self) -> Dict[str, Any]:
+        """
+        Overview:
+            The current state as a render state of ``render.py`` (copies, safe to keep).
+        """
+        state = self._render_entities()
+        if self._field_type == 'radius':
+            state['field'] = dict(type='radius', radius=self._field_radius)
+        else:
+            state['field'] = dict(type='k_nearest', neighbours=self._field_neighbours.copy())
+        state['title'] = f'{self.name} t={self._step_count}'
+        return state
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(n_agent={self._n_agent}, continuous_actions={self._cfg.continuous_actions})'
+
+    @property
+    def observation_space(self) -> gym.spaces.Space:
+        return self._observation_space
+
+    @property
+    def action_space(self) -> gym.spaces.Space:
+        return self._action_space
+
+    @property
+    def reward_space(self) -> gym.spaces.Space:
+        return self._reward_space
+
+    @classmethod
+    def obs_shapes(cls, cfg: Optional[dict] = None) -> Dict[str, int]:
+        """
+        Overview:
+            The widths a policy config needs, for a given env config (no episode is started).
+        Returns:
+            - shapes (:obj:`Dict[str, int]`): ``agent_obs_shape`` (D), ``global_obs_shape`` (G),
+              ``agent_specific_global_obs_shape`` (D + G), ``agent_alone_obs_shape``, ``action_shape``
+              (5 discrete, 2 continuous), ``agent_num`` (A).
+        """
+        env = cls(cfg)
+        layout = env._layout
+        return dict(
+            agent_obs_shape=layout.agent_dim,
+            global_obs_shape=layout.global_dim,
+            agent_specific_global_obs_shape=layout.agent_dim + layout.global_dim,
+            agent_alone_obs_shape=layout.alone_dim,
+            action_shape=env._moves.n_actions,
+            agent_num=env._n_agent,
+        )
+
+    # ------------------------------------------------------------------ shared internals
+    def _observe(self) -> Any:
+        delta, dist = self._agent_geometry()
+        k_needed = max(self._k, self._field_k if self._field_type == 'k_nearest' else 0)
+        nearest = k_nearest(dist, k_needed)
+        if self._field_type == 'k_nearest':
+            self._field_neighbours = nearest[:, :self._field_k]
+        agent_distance = field_distance_matrix(dist, self._field_type, self._field_neighbours, self._field_radius)
+        agent_state, global_state = self._features(nearest[:, :self._k])
+        return self._layout.build(agent_state, global_state, agent_distance)
+
+    def _require_running(self, what: str) -> None:
+        if not self._running:
+            raise RuntimeError(f'{self.name}: {what} needs a running episode; call reset() first')
+
+    def _save_replay(self) -> None:
+        path = os.path.join(self._replay_path, f'{self.name}_{id(self)}_episode{self._episode_count}.gif')
+        save_episode_gif(self._replay_states, path)
+        self._replay_states = []
+
+
+def _check_int(cfg: dict, key: str, where: str, low: int) -> None:
+    value = cfg[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f'{where}: {key} must be an integer >= {low}, got {value!r}')

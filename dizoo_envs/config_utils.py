@@ -1,0 +1,67 @@
+"""
+Overview:
+    Merge a user's environment config with an environment's ``default_config`` and reject unknown keys.
+    DI-engine passes its own keys to every env (``type``, ``import_names``, ``manager``, ...); those are
+    accepted and ignored, every other unknown key raises ``KeyError`` naming the key.
+"""
+import copy
+from typing import Any, Mapping, Optional
+
+from easydict import EasyDict
+
+#: Keys DI-engine (``compile_config``, env managers, evaluators) or DI-engine's petting_zoo configs put into
+#: ``cfg.env``. They are accepted by every env of this package; the envs ignore those they do not use.
+DI_ENGINE_ENV_KEYS = frozenset(
+    {
+        'type',  # registry name, from create_config
+        'import_names',  # modules to import, from create_config
+        'cfg_type',  # added by default_config()
+        'manager',  # env manager config, added by compile_config
+        'collector_env_num',
+        'evaluator_env_num',
+        'n_evaluator_episode',
+        'stop_value',
+        'env_family',  # petting_zoo configs: 'mpe'
+        'env_id',  # petting_zoo configs: 'simple_spread_v2'
+        'replay_path',
+        'save_replay_gif',
+        'replay_path_gif',
+        'seed',
+        'max_step',  # used by DI-engine's own petting_zoo tests, ignored
+    }
+)
+
+
+def build_config(default: Mapping[str, Any], user: Optional[Mapping[str, Any]], env_name: str) -> EasyDict:
+    """
+    Overview:
+        Deep-merge ``user`` into a copy of ``default``. Keys of ``user`` that are neither in ``default`` nor
+        DI-engine's standard env keys raise. Nested dicts of ``default`` are checked recursively.
+    Arguments:
+        - default (:obj:`Mapping`): the env's default config.
+        - user (:obj:`Optional[Mapping]`): the config given to the env (plain dict or EasyDict), may be None.
+        - env_name (:obj:`str`): the env's registry name, used in error messages.
+    Returns:
+        - cfg (:obj:`EasyDict`): the merged config.
+    """
+    merged = copy.deepcopy(dict(default))
+    _merge(merged, user or {}, env_name, prefix='', top=True)
+    return EasyDict(merged)
+
+
+def _merge(base: dict, new: Mapping[str, Any], env_name: str, prefix: str, top: bool) -> None:
+    for key, value in new.items():
+        name = prefix + str(key)
+        if key not in base:
+            if (top and key in DI_ENGINE_ENV_KEYS) or key == 'cfg_type':
+                base[key] = copy.deepcopy(value)
+                continue
+            known = sorted(k for k in base if k != 'cfg_type')
+            raise KeyError(f"{env_name}: unknown config key '{name}'; known keys: {known}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"{env_name}: config key '{name}' must be a dict, got {type(value).__name__}")
+            base[key] = copy.deepcopy(base[key])
+            _merge(base[key], value, env_name, prefix=name + '.', top=False)
+        else:
+            base[key] = copy.deepcopy(value)

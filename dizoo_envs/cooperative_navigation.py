@@ -1,0 +1,213 @@
+"""
+Overview:
+    Cooperative navigation (the first task of ATOC, Jiang & Lu 2018; MPE's ``simple_spread`` at any scale):
+    A agents must cover L landmarks while avoiding collisions. Registered as ``cooperative_navigation``.
+
+    World: MPE point-mass physics (``physics.py``) in a square arena ``[-H, H]^2``. ``H`` grows with the team so that
+    the density stays the one of MPE's 3 agents in ``[-1, 1]^2``: ``H = sqrt(n_agent / 3)`` (unless ``arena_size``
+    sets it). Agents and landmarks start uniformly in the arena; landmarks do not move or collide.
+
+    Local observation of agent i (``agent_state``, D = 4 + 2K + 2K_L, independent of A):
+    ``[vel (2), pos / H (2), rel. positions of the K nearest agents (2K), rel. positions of the K_L nearest
+    landmarks (2K_L)]``, nearest first; relative positions are in world units (``pos_j - pos_i``), the own
+    position is divided by H so that it lies in [-1, 1] for every team size.
+
+    Global state (G = 4A + 2L): ``[agent positions / H (2A), agent velocities (2A), landmark positions / H (2L)]``.
+
+    Team reward per step (float32 (1,)):
+    ``-(sum over landmarks of the distance to its nearest agent) - collision_penalty * (number of agents in a
+    collision)``; with ``normalize_reward=True`` (default) the distance term is divided by L and the collision term
+    by A, so that the reward scale does not grow with the team (then it is minus the mean landmark distance minus
+    the penalty times the share of colliding agents). Two agents collide when their discs overlap
+    (distance < 2 * agent_size), as MPE.
+
+    Metrics in ``info`` at the end of an episode: ``occupied_landmarks`` (share of landmarks whose nearest agent is
+    closer than ``occupied_threshold`` at the last step), ``collisions`` (colliding pairs summed over the steps of
+    the episode), ``mean_distance`` (mean over landmarks of the distance to the nearest agent, at the last step).
+"""
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from ding.utils import ENV_REGISTRY
+
+from .base_env import COMMON_CONFIG, PointMassTeamEnv, _check_int
+from .geometry import gather_neighbours, k_nearest, pairwise_delta
+from .physics import PHYSICS_DEFAULTS, PointMassWorld
+
+
+def navigation_reward(
+        dist_agent_landmark: np.ndarray,
+        dist_agent_agent: np.ndarray,
+        agent_size: float,
+        collision_penalty: float,
+        normalize: bool,
+) -> Tuple[float, np.ndarray, int]:
+    """
+    Overview:
+        Team reward of cooperative navigation for one state.
+    Arguments:
+        - dist_agent_landmark (:obj:`np.ndarray`): (A, L) distances.
+        - dist_agent_agent (:obj:`np.ndarray`): (A, A) distances, ``inf`` on the diagonal.
+        - agent_size (:obj:`float`): agent radius; a pair collides when closer than ``2 * agent_size``.
+        - collision_penalty (:obj:`float`): penalty per agent in a collision.
+        - normalize (:obj:`bool`): divide the distance term by L and the collision term by A.
+    Returns:
+        - reward (:obj:`float`): the team reward.
+        - nearest (:obj:`np.ndarray`): (L,) distance from every landmark to its nearest agent.
+        - collisions (:obj:`int`): number of colliding pairs.
+    """
+    nearest = dist_agent_landmark.min(axis=0)
+    collisions = int(np.count_nonzero(dist_agent_agent < 2.0 * agent_size)) // 2
+    if normalize:
+        a = dist_agent_agent.shape[0]
+        reward = -float(nearest.mean()) - collision_penalty * 2.0 * collisions / a
+    else:
+        reward = -float(nearest.sum()) - collision_penalty * 2.0 * collisions
+    return reward, nearest, collisions
+
+
+@ENV_REGISTRY.register('cooperative_navigation')
+class CooperativeNavigationEnv(PointMassTeamEnv):
+    """
+    Overview:
+        Cooperative navigation at any team size (see module doc), in DI-engine's multi-agent observation format plus
+        ``agent_distance``.
+    Interfaces:
+        those of ``PointMassTeamEnv``, plus ``set_state`` (place agents and landmarks by hand, e.g. in tests).
+    """
+    name = 'cooperative_navigation'
+    config = dict(
+        COMMON_CONFIG,
+        # (int) Number of landmarks L (>= 1).
+        n_landmark=3,
+        # (int or None) K_L: number of nearest landmarks in the local observation; None: max(1, min(n_nearest, L)).
+        n_nearest_landmark=None,
+        # (float or None) Half-width H of the square arena; None: sqrt(n_agent / 3) (MPE's density at any A).
+        arena_size=None,
+        # (float) Agent radius, as MPE's simple_spread.
+        agent_size=0.15,
+        # (float) Landmark radius (drawing only; landmarks do not collide).
+        landmark_size=0.05,
+        # (float) Acceleration per unit of action, as MPE.
+        agent_accel=5.0,
+        # (float or None) Speed limit of the agents; None: none, as MPE's simple_spread.
+        agent_max_speed=None,
+        # (float) Penalty per agent in a collision, per step (MPE: 1).
+        collision_penalty=1.0,
+        # (bool) Divide the distance term of the reward by L and the collision term by A.
+        normalize_reward=True,
+        # (float) A landmark counts as occupied when its nearest agent is closer than this (MPE's benchmark: 0.1).
+        occupied_threshold=0.1,
+        # (dict) Physics constants, see physics.PHYSICS_DEFAULTS.
+        physics=dict(PHYSICS_DEFAULTS),
+    )
+
+    def _check_config(self) -> None:
+        cfg = self._cfg
+        _check_int(cfg, 'n_landmark', self.name, low=1)
+        if cfg.n_nearest_landmark is None:
+            self._k_landmark = max(1, min(cfg.n_nearest, cfg.n_landmark))
+        else:
+            _check_int(cfg, 'n_nearest_landmark', self.name, low=0)
+            if cfg.n_nearest_landmark > cfg.n_landmark:
+                raise ValueError(
+                    f'{self.name}: n_nearest_landmark={cfg.n_nearest_landmark} exceeds n_landmark={cfg.n_landmark}'
+                )
+            self._k_landmark = int(cfg.n_nearest_landmark)
+        for key in ('agent_size', 'agent_accel'):
+            if not cfg[key] > 0:
+                raise ValueError(f'{self.name}: {key} must be > 0, got {cfg[key]}')
+        if cfg.arena_size is not None and not cfg.arena_size > 0:
+            raise ValueError(f'{self.name}: arena_size must be > 0 or None, got {cfg.arena_size}')
+        self._half_width = float(np.sqrt(cfg.n_agent / 3.0) if cfg.arena_size is None else cfg.arena_size)
+
+    def _feature_layout(self) -> Tuple[int, int, slice]:
+        a, l, k = self._cfg.n_agent, self._cfg.n_landmark, self._cfg.n_nearest
+        return 4 + 2 * k + 2 * self._k_landmark, 4 * a + 2 * l, slice(4, 4 + 2 * k)
+
+    def _reset_world(self, rng: np.random.Generator) -> None:
+        cfg = self._cfg
+        a, h = cfg.n_agent, self._half_width
+        if not hasattr(self, '_world'):
+            max_speed = np.inf if cfg.agent_max_speed is None else cfg.agent_max_speed
+            self._world = PointMassWorld(
+                size=np.full(a, cfg.agent_size),
+                accel=np.full(a, cfg.agent_accel),
+                max_speed=np.full(a, max_speed),
+                half_width=h,
+                **cfg.physics,
+            )
+        self._world.set_state(rng.uniform(-h, h, size=(a, 2)))
+        self._landmarks = rng.uniform(-h, h, size=(cfg.n_landmark, 2))
+        self._collisions = 0
+        self._update_landmark_geometry()
+
+    def _update_landmark_geometry(self) -> None:
+        cfg = self._cfg
+        self._delta_al, self._dist_al = pairwise_delta(self._world.pos, self._landmarks)
+        self._reward, self._nearest_dist, self._step_collisions = navigation_reward(
+            self._dist_al, self._world.dist, cfg.agent_size, cfg.collision_penalty, cfg.normalize_reward
+        )
+
+    def _advance(self, accel: np.ndarray) -> float:
+        self._world.step(accel)
+        self._update_landmark_geometry()
+        self._collisions += self._step_collisions
+        return self._reward
+
+    def _agent_geometry(self) -> Tuple[np.ndarray, np.ndarray]:
+        return self._world.delta, self._world.dist
+
+    def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        w, h, k = self._world, self._half_width, nearest.shape[1]
+        out = np.empty((self._n_agent, self._layout.agent_dim), dtype=np.float32)
+        out[:, 0:2] = w.vel
+        out[:, 2:4] = w.pos / h
+        out[:, 4:4 + 2 * k] = gather_neighbours(w.delta, nearest)
+        landmark_idx = k_nearest(self._dist_al, self._k_landmark)
+        out[:, 4 + 2 * k:] = gather_neighbours(self._delta_al, landmark_idx)
+        glob = np.concatenate([w.pos.ravel() / h, w.vel.ravel(), self._landmarks.ravel() / h]).astype(np.float32)
+        return out, glob
+
+    def _episode_metrics(self) -> Dict[str, float]:
+        return dict(
+            occupied_landmarks=float(np.mean(self._nearest_dist < self._cfg.occupied_threshold)),
+            collisions=float(self._collisions),
+            mean_distance=float(self._nearest_dist.mean()),
+        )
+
+    def _render_entities(self) -> Dict[str, Any]:
+        return dict(
+            half_width=self._half_width,
+            agents=self._world.pos.copy(),
+            agent_size=self._cfg.agent_size,
+            landmarks=self._landmarks.copy(),
+            landmark_size=self._cfg.landmark_size,
+        )
+
+    def set_state(
+            self,
+            agent_pos: np.ndarray,
+            agent_vel: Optional[np.ndarray] = None,
+            landmark_pos: Optional[np.ndarray] = None
+    ) -> Any:
+        """
+        Overview:
+            Place agents (and landmarks) by hand in the running episode, e.g. to test rewards and metrics.
+        Arguments:
+            - agent_pos (:obj:`np.ndarray`): (A, 2).
+            - agent_vel (:obj:`Optional[np.ndarray]`): (A, 2), zero when None.
+            - landmark_pos (:obj:`Optional[np.ndarray]`): (L, 2), unchanged when None.
+        Returns:
+            - obs: the observation of the new state.
+        """
+        self._require_running('set_state')
+        self._world.set_state(agent_pos, agent_vel)
+        if landmark_pos is not None:
+            landmark_pos = np.asarray(landmark_pos, dtype=np.float64)
+            if landmark_pos.shape != self._landmarks.shape:
+                raise ValueError(f'landmark_pos must have shape {self._landmarks.shape}, got {landmark_pos.shape}')
+            self._landmarks = landmark_pos.copy()
+        self._update_landmark_geometry()
+        return self._observe()

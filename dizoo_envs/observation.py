@@ -1,0 +1,124 @@
+"""
+Overview:
+    Assembly of DI-engine's multi-agent observation dict (the format of DI-engine's ``petting_zoo`` env) plus the
+    agent distance matrix of ``ding_atoc``, and the matching observation space.
+
+    Keys (A agents, D local features, G global features, T = width of the teammate block of ``agent_state``):
+
+    - ``agent_state``: float32 (A, D), each agent's local observation;
+    - ``global_state``: float32 (G,), or (A, D + G) with ``agent_specific_global_state=True`` (each agent's
+      ``agent_state`` followed by the global state, as DI-engine's petting_zoo env);
+    - ``agent_alone_state``: float32 (A, D - T), ``agent_state`` without the teammate block;
+    - ``agent_alone_padding_state``: float32 (A, D), ``agent_state`` with the teammate block zeroed;
+    - ``action_mask``: float32 (A, n_actions), all ones (every action is always legal);
+    - ``agent_distance``: float32 (A, A), distance from agent i (row) to agent j, ``inf`` outside i's observable
+      field and on the diagonal.
+
+    With ``agent_obs_only=True`` the observation is the ``agent_state`` array alone, as DI-engine's env.
+"""
+from typing import Dict, Union
+
+import gymnasium as gym
+import numpy as np
+
+from ding_atoc.obs_keys import ACTION_MASK, AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
+
+AGENT_ALONE_STATE = 'agent_alone_state'
+AGENT_ALONE_PADDING_STATE = 'agent_alone_padding_state'
+
+
+def _box(shape, low=-np.inf, high=np.inf) -> gym.spaces.Box:
+    return gym.spaces.Box(low=low, high=high, shape=shape, dtype=np.float32)
+
+
+class TeamObservation:
+    """
+    Overview:
+        Layout of the observation of a team of A agents; turns per-step arrays into DI-engine's observation dict.
+    Interfaces:
+        ``__init__``, ``space``, ``build``
+    """
+
+    def __init__(
+            self,
+            n_agent: int,
+            agent_dim: int,
+            global_dim: int,
+            teammate_cols: slice,
+            n_actions: int,
+            agent_obs_only: bool = False,
+            agent_specific_global_state: bool = False,
+    ) -> None:
+        """
+        Arguments:
+            - n_agent (:obj:`int`): A.
+            - agent_dim (:obj:`int`): D, width of ``agent_state``.
+            - global_dim (:obj:`int`): G, width of the global state.
+            - teammate_cols (:obj:`slice`): the columns of ``agent_state`` that describe other agents.
+            - n_actions (:obj:`int`): width of ``action_mask``.
+            - agent_obs_only (:obj:`bool`): return ``agent_state`` alone instead of the dict.
+            - agent_specific_global_state (:obj:`bool`): ``global_state`` of shape (A, D + G).
+        """
+        self.n_agent = n_agent
+        self.agent_dim = agent_dim
+        self.global_dim = global_dim
+        self.teammate_cols = teammate_cols
+        self.n_actions = n_actions
+        self.agent_obs_only = bool(agent_obs_only)
+        self.agent_specific_global_state = bool(agent_specific_global_state)
+        self.alone_dim = agent_dim - (teammate_cols.stop - teammate_cols.start)
+
+    @property
+    def global_state_shape(self) -> tuple:
+        if self.agent_specific_global_state:
+            return (self.n_agent, self.agent_dim + self.global_dim)
+        return (self.global_dim, )
+
+    def space(self) -> Union[gym.spaces.Dict, gym.spaces.Box]:
+        """
+        Overview:
+            The observation space; shapes and dtypes equal those of ``build``'s output.
+        """
+        a = self.n_agent
+        if self.agent_obs_only:
+            return _box((a, self.agent_dim))
+        return gym.spaces.Dict(
+            {
+                AGENT_STATE: _box((a, self.agent_dim)),
+                GLOBAL_STATE: _box(self.global_state_shape),
+                AGENT_ALONE_STATE: _box((a, self.alone_dim)),
+                AGENT_ALONE_PADDING_STATE: _box((a, self.agent_dim)),
+                ACTION_MASK: _box((a, self.n_actions), low=0.0, high=1.0),
+                AGENT_DISTANCE: _box((a, a), low=0.0),
+            }
+        )
+
+    def build(self, agent_state: np.ndarray, global_state: np.ndarray,
+              agent_distance: np.ndarray) -> Union[Dict[str, np.ndarray], np.ndarray]:
+        """
+        Overview:
+            Assemble the observation.
+        Arguments:
+            - agent_state (:obj:`np.ndarray`): float32 (A, D).
+            - global_state (:obj:`np.ndarray`): float32 (G,).
+            - agent_distance (:obj:`np.ndarray`): float32 (A, A).
+        Returns:
+            - obs (:obj:`Union[dict, np.ndarray]`): the dict described in this module, or ``agent_state``.
+        """
+        if self.agent_obs_only:
+            return agent_state
+        cols = self.teammate_cols
+        alone = np.concatenate([agent_state[:, :cols.start], agent_state[:, cols.stop:]], axis=1)
+        padding = agent_state.copy()
+        padding[:, cols] = 0.0
+        if self.agent_specific_global_state:
+            tiled = np.broadcast_to(global_state, (self.n_agent, self.global_dim))
+            global_state = np.concatenate([agent_state, tiled], axis=1)
+        return {
+            AGENT_STATE: agent_state,
+            GLOBAL_STATE: global_state,
+            AGENT_ALONE_STATE: alone,
+            AGENT_ALONE_PADDING_STATE: padding,
+            ACTION_MASK: np.ones((self.n_agent, self.n_actions), dtype=np.float32),
+            AGENT_DISTANCE: agent_distance,
+        }
