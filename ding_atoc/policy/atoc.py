@@ -21,6 +21,7 @@ from ding.utils.data import default_collate, default_decollate
 
 from ..model.grouping import NO_AGENT, group_mean
 from ..obs_keys import AGENT_STATE
+from .comm_stats import CommunicationStats
 from .gain_queue import CommunicationGainQueue
 from .structure_memory import StructureMemory
 
@@ -251,6 +252,7 @@ class DingATOCPolicy(Policy):
         )
         self._collect_model.reset()
         self._collect_memory = StructureMemory(self._cfg.comm_interval)
+        self._collect_stats = CommunicationStats()
 
     def _forward_collect(self, data: Dict[int, Any], **kwargs) -> Dict[int, Any]:
         """
@@ -269,6 +271,7 @@ class DingATOCPolicy(Policy):
         with torch.no_grad():
             fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
             structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            self._collect_stats.update(structure)
             actor = self._model.compute_actor({'obs': obs, **structure})
             if hasattr(self, '_gain_queue'):  # learn mode shares this policy object (serial and task pipeline)
                 self._record_gain(obs, actor, structure, renewed)
@@ -315,6 +318,7 @@ class DingATOCPolicy(Policy):
         self._eval_model = model_wrap(self._model, wrapper_name='base')
         self._eval_model.reset()
         self._eval_memory = StructureMemory(self._cfg.comm_interval)
+        self._eval_stats = CommunicationStats()
 
     def _forward_eval(self, data: Dict[int, Any]) -> Dict[int, Any]:
         """
@@ -327,11 +331,23 @@ class DingATOCPolicy(Policy):
         with torch.no_grad():
             fresh = self._eval_model.forward({'obs': obs}, mode='compute_structure')
             structure, _ = self._eval_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            self._eval_stats.update(structure)
             action = self._eval_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
         return self._decollate(env_ids, {'action': action, **structure})
 
     def _reset_eval(self, data_id: Optional[List[int]] = None) -> None:
         self._eval_memory.reset(data_id)
+
+    def pop_communication_stats(self, mode: str) -> Dict[str, float]:
+        """
+        Overview:
+            Communication statistics of ``mode`` ('collect' or 'eval') since the last call: share of agent-steps
+            that initiated, groups formed, mean group size. See ``CommunicationStats.pop``.
+        """
+        stats = {'collect': '_collect_stats', 'eval': '_eval_stats'}
+        if mode not in stats:
+            raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
+        return getattr(self, stats[mode]).pop()
 
     def _collate(self, data: Dict[int, Any]) -> Dict[str, torch.Tensor]:
         obs = default_collate(list(data.values()))

@@ -225,3 +225,20 @@ def test_cuda_flag_runs_on_the_gpu_or_falls_back_to_the_cpu(device):
 def test_bad_policy_config_fails_at_construction(overrides, message):
     with pytest.raises(ValueError, match=message):
         make_policy(**overrides)
+
+
+def test_communication_stats_count_initiators_and_group_sizes():
+    policy = make_policy(comm_interval=1, model=dict(group_size=2))
+    force_initiators(policy._model, True)
+    obs = {0: random_obs(N_AGENT, OBS, field=4), 1: random_obs(N_AGENT, OBS, field=4)}
+    policy.eval_mode.forward(obs)
+    policy.eval_mode.forward(obs)
+    stats = policy.pop_communication_stats('eval')
+    assert stats == {'initiator_share': 1.0, 'groups_formed': 2 * 2 * N_AGENT, 'mean_group_size': 3.0}
+    assert policy.pop_communication_stats('eval')['initiator_share'] == 0.0  # popped
+    force_initiators(policy._model, False)
+    policy._cfg.collect.sample_initiators = False
+    policy.collect_mode.forward(obs)
+    assert policy.pop_communication_stats('collect') == {
+        'initiator_share': 0.0, 'groups_formed': 0.0, 'mean_group_size': 0.0
+    }
