@@ -1,0 +1,1 @@
+"""Entry points: ``train`` (DI-engine task pipeline), ``evaluate`` and the ``ding-atoc`` command."""

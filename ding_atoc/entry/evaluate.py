@@ -1,0 +1,81 @@
+"""
+Overview:
+    Evaluation only: load a checkpoint, play episodes with the greedy policy, print the task metrics and write a
+    GIF of the first episode with the communication groups drawn.
+"""
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from ding.config import compile_config
+from ding.envs import get_vec_env_setting
+from ding.policy import create_policy
+from ding.utils import set_pkg_seed
+
+from ..model.grouping import NO_AGENT
+from .checkpoint import load_checkpoint
+from .config_loader import check_registry_names
+from .env_check import check_env_matches_config
+
+
+def groups_of(output: Dict[str, Any]) -> Optional[List[List[int]]]:
+    """The communication groups of one policy output as lists of agent indices (None if it has none)."""
+    if 'group' not in output:
+        return None
+    group = torch.as_tensor(output['group'])
+    return [[a for a in row.tolist() if a != NO_AGENT] for row in group if row[0] != NO_AGENT]
+
+
+def evaluate(
+        input_cfg: Tuple[dict, dict],
+        ckpt: str,
+        seed: int = 0,
+        episodes: int = 5,
+        gif_path: Optional[str] = None,
+) -> Dict[str, float]:
+    """
+    Overview:
+        Evaluate a checkpoint on the evaluator env of the config.
+    Arguments:
+        - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
+        - ckpt (:obj:`str`): checkpoint (``ckpt_latest.pth.tar`` of ``ding-atoc train`` or a DI-engine \
+            ``iteration_*.pth.tar``).
+        - seed (:obj:`int`): evaluation seed.
+        - episodes (:obj:`int`): episodes to play.
+        - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
+    Returns:
+        - metrics (:obj:`Dict[str, float]`): mean over episodes of the return and the task's metrics.
+    """
+    main_config, create_config = input_cfg
+    check_registry_names(create_config)
+    cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
+    env_fn, _, evaluator_cfgs = get_vec_env_setting(cfg.env, collect=False)
+    check_env_matches_config(cfg, env_fn(evaluator_cfgs[0]))
+    set_pkg_seed(seed, use_cuda=cfg.policy.cuda)
+    policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
+    policy.learn_mode.load_state_dict(load_checkpoint(ckpt)['policy'])
+    env = env_fn(evaluator_cfgs[0])
+    env.seed(seed, dynamic_seed=False)
+    results: List[Dict[str, float]] = []
+    for episode in range(episodes):
+        obs, done, frames, groups = env.reset(), False, [], []
+        policy.eval_mode.reset([0])
+        record = gif_path is not None and episode == 0 and hasattr(env, 'render_state')
+        while not done:
+            output = policy.eval_mode.forward({0: obs})[0]
+            if record:
+                frames.append(env.render_state())
+                groups.append(groups_of(output))
+            obs, _, done, info = env.step(np.asarray(output['action']))
+        results.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
+        if record:
+            from dizoo_envs.render import save_episode_gif
+            save_episode_gif(frames, gif_path, comm_groups=groups)
+    env.close()
+    return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+
+
+def _episode_metrics(info: Dict[str, Any]) -> Dict[str, float]:
+    metrics = info.get('episode_info', {})
+    return {key: float(value) for key, value in metrics.items() if np.isscalar(value)}
