@@ -5,12 +5,15 @@ Overview:
     unit learns as a classifier from the dQ queue, with its own optimiser.
 """
 import copy
+import functools
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from ding.model import model_wrap
+from ditk import logging
+from easydict import EasyDict
 from ding.policy import Policy
 from ding.policy.common_utils import default_preprocess_learn
 from ding.policy.command_mode_policy_instance import DummyCommandModePolicy
@@ -111,6 +114,11 @@ class DingATOCPolicy(Policy):
             replay_buffer_size=100000,
         ), ),
     )
+
+    def __init__(self, cfg: EasyDict, model: Optional[torch.nn.Module] = None, enable_field: Optional[List[str]] = None):
+        if cfg.get('cuda', False) and not torch.cuda.is_available():
+            _warn_cpu_fallback()
+        super().__init__(cfg, model=model, enable_field=enable_field)
 
     def default_model(self) -> Tuple[str, List[str]]:
         return 'ding_atoc', ['ding_atoc.model']
@@ -365,6 +373,12 @@ class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
     Overview:
         Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
     """
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_cpu_fallback() -> None:
+    """Say once per process that ``cuda=True`` runs on the CPU (DI-engine falls back silently)."""
+    logging.warning('policy.cuda=True but no GPU is available: ding_atoc runs on the CPU')
 
 
 def _mean_group_size(group: torch.Tensor, leads: torch.Tensor) -> float:
