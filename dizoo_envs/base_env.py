@@ -160,8 +160,8 @@ class PointMassTeamEnv(BaseEnv):
         """Apply the agents' unit accelerations (A, 2) for one step; returns the team reward."""
         raise NotImplementedError
 
-    def _agent_geometry(self) -> Tuple[np.ndarray, np.ndarray]:
-        """(A, A, 2) offsets ``delta[i, j] = pos[j] - pos[i]`` and (A, A) distances (inf diagonal) of the agents."""
+    def _agent_distances(self) -> np.ndarray:
+        """(A, A) distances between the agents, ``inf`` on the diagonal."""
         raise NotImplementedError
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -319,7 +319,7 @@ class PointMassTeamEnv(BaseEnv):
 
     # ------------------------------------------------------------------ shared internals
     def _observe(self) -> Any:
-        delta, dist = self._agent_geometry()
+        dist = self._agent_distances()
         k_needed = max(self._k, self._field_k if self._field_type == 'k_nearest' else 0)
         nearest = k_nearest(dist, k_needed)
         if self._field_type == 'k_nearest':

@@ -32,7 +32,7 @@ import numpy as np
 from ding.utils import ENV_REGISTRY
 
 from .base_env import COMMON_CONFIG, PointMassTeamEnv, _check_int
-from .geometry import gather_neighbours, k_nearest, pairwise_delta
+from .geometry import gather_neighbours, k_nearest, pairwise_offsets
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
 
@@ -145,7 +145,7 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
 
     def _update_landmark_geometry(self) -> None:
         cfg = self._cfg
-        self._delta_al, self._dist_al = pairwise_delta(self._world.pos, self._landmarks)
+        self._dx_al, self._dy_al, self._dist_al = pairwise_offsets(self._world.pos, self._landmarks)
         self._reward, self._nearest_dist, self._step_collisions = navigation_reward(
             self._dist_al, self._world.dist, cfg.agent_size, cfg.collision_penalty, cfg.normalize_reward
         )
@@ -156,17 +156,17 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         self._collisions += self._step_collisions
         return self._reward
 
-    def _agent_geometry(self) -> Tuple[np.ndarray, np.ndarray]:
-        return self._world.delta, self._world.dist
+    def _agent_distances(self) -> np.ndarray:
+        return self._world.dist
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         w, h, k = self._world, self._half_width, nearest.shape[1]
         out = np.empty((self._n_agent, self._layout.agent_dim), dtype=np.float32)
         out[:, 0:2] = w.vel
         out[:, 2:4] = w.pos / h
-        out[:, 4:4 + 2 * k] = gather_neighbours(w.delta, nearest)
+        out[:, 4:4 + 2 * k] = gather_neighbours(nearest, w.dx, w.dy)
         landmark_idx = k_nearest(self._dist_al, self._k_landmark)
-        out[:, 4 + 2 * k:] = gather_neighbours(self._delta_al, landmark_idx)
+        out[:, 4 + 2 * k:] = gather_neighbours(landmark_idx, self._dx_al, self._dy_al)
         glob = np.concatenate([w.pos.ravel() / h, w.vel.ravel(), self._landmarks.ravel() / h]).astype(np.float32)
         return out, glob
 

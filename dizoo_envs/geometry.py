@@ -11,20 +11,22 @@ import numpy as np
 FIELD_TYPES = ('k_nearest', 'radius')
 
 
-def pairwise_delta(a: np.ndarray, b: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def pairwise_offsets(a: np.ndarray, b: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     Overview:
-        Offsets and Euclidean distances from every point of ``a`` to every point of ``b``.
+        Offsets and Euclidean distances from every point of ``a`` to every point of ``b`` (x and y offsets are kept
+        apart: it is about twice as fast as one (Na, Nb, 2) array).
     Arguments:
         - a (:obj:`np.ndarray`): (Na, 2) points.
         - b (:obj:`np.ndarray`): (Nb, 2) points.
     Returns:
-        - delta (:obj:`np.ndarray`): (Na, Nb, 2), ``delta[i, j] = b[j] - a[i]``.
-        - dist (:obj:`np.ndarray`): (Na, Nb), ``|delta[i, j]|``.
+        - dx (:obj:`np.ndarray`): (Na, Nb), ``dx[i, j] = b[j, 0] - a[i, 0]``.
+        - dy (:obj:`np.ndarray`): (Na, Nb), ``dy[i, j] = b[j, 1] - a[i, 1]``.
+        - dist (:obj:`np.ndarray`): (Na, Nb), ``sqrt(dx ** 2 + dy ** 2)``.
     """
-    delta = b[None, :, :] - a[:, None, :]
-    dist = np.sqrt(np.einsum('ijk,ijk->ij', delta, delta))
-    return delta, dist
+    dx = b[:, 0][None, :] - a[:, 0][:, None]
+    dy = b[:, 1][None, :] - a[:, 1][:, None]
+    return dx, dy, np.sqrt(dx * dx + dy * dy)
 
 
 def k_nearest(dist: np.ndarray, k: int) -> np.ndarray:
@@ -41,25 +43,30 @@ def k_nearest(dist: np.ndarray, k: int) -> np.ndarray:
     n, m = dist.shape
     if k == 0:
         return np.zeros((n, 0), dtype=np.int64)
-    if k >= m:
-        return np.argsort(dist, axis=1, kind='stable')[:, :k]
+    if k >= m or m <= 64:  # a full sort is faster than argpartition + sort on short rows
+        return np.argsort(dist, axis=1)[:, :k]
     idx = np.argpartition(dist, k - 1, axis=1)[:, :k]
-    order = np.argsort(np.take_along_axis(dist, idx, axis=1), axis=1, kind='stable')
+    order = np.argsort(np.take_along_axis(dist, idx, axis=1), axis=1)
     return np.take_along_axis(idx, order, axis=1)
 
 
-def gather_neighbours(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def gather_neighbours(idx: np.ndarray, *components: np.ndarray) -> np.ndarray:
     """
     Overview:
-        Pick, for every row i, the entries ``values[i, idx[i, :]]`` and flatten them per row.
+        For every row i, the entries ``c[i, idx[i, :]]`` of every component ``c``, interleaved per neighbour.
     Arguments:
-        - values (:obj:`np.ndarray`): (N, M, C), e.g. relative positions of M entities seen from N agents.
         - idx (:obj:`np.ndarray`): (N, K) column indices.
+        - components (:obj:`np.ndarray`): C arrays (N, M), e.g. dx and dy of M entities seen from N agents.
     Returns:
-        - out (:obj:`np.ndarray`): (N, K * C), row i = ``[values[i, idx[i, 0]], values[i, idx[i, 1]], ...]``.
+        - out (:obj:`np.ndarray`): (N, K * C), row i = ``[c_1[i, idx[i, 0]], ..., c_C[i, idx[i, 0]], c_1[i, idx[i, 1]],
+          ...]``.
     """
-    n = values.shape[0]
-    return values[np.arange(n)[:, None], idx].reshape(n, -1)
+    n, k = idx.shape
+    rows = np.arange(n)[:, None]
+    out = np.empty((n, k, len(components)), dtype=components[0].dtype)
+    for c, comp in enumerate(components):
+        out[:, :, c] = comp[rows, idx]
+    return out.reshape(n, k * len(components))
 
 
 def field_distance_matrix(dist: np.ndarray, field_type: str, nearest_idx: np.ndarray, radius: float) -> np.ndarray:

@@ -1,0 +1,19 @@
+"""
+Overview:
+    Environments for DI-engine in its multi-agent observation format, plus the agent distance matrix of
+    ``ding_atoc`` (see ``ding_atoc/obs_keys.py``). Importing a module registers its env in DI-engine's
+    ``ENV_REGISTRY``; in a config: ``create_config.env = dict(type='cooperative_navigation',
+    import_names=['dizoo_envs.cooperative_navigation'])``.
+
+    - ``cooperative_navigation`` (``dizoo_envs.cooperative_navigation``): ATOC's cooperative navigation, any team size;
+    - ``predator_prey`` (``dizoo_envs.predator_prey``): learning predators, scripted faster prey;
+    - ``simple_spread_seeded`` (``dizoo_envs.simple_spread_seeded``): PettingZoo MPE simple_spread via DI-engine's
+      petting_zoo env, with per-episode seeds.
+
+    ``import dizoo_envs`` registers the first two (numpy only); ``simple_spread_seeded`` needs its own import
+    (it loads PettingZoo).
+"""
+from .cooperative_navigation import CooperativeNavigationEnv
+from .predator_prey import PredatorPreyEnv
+
+__all__ = ['CooperativeNavigationEnv', 'PredatorPreyEnv']

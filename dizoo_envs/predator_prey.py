@@ -1,0 +1,233 @@
+"""
+Overview:
+    Predator-prey: A learning predators (the agents, one shared team reward) chase P faster scripted prey in the
+    point-mass world of ``physics.py`` (MPE's ``simple_tag`` speeds and sizes). Registered as ``predator_prey``.
+
+    Arena ``[-H, H]^2`` with ``H = sqrt((n_agent + n_prey) / 4)`` (MPE simple_tag's density of 4 agents in
+    ``[-1, 1]^2``) unless ``arena_size`` sets it; the walls of the arena (``physics.bounded``) are what lets slower
+    predators corner a prey.
+
+    Prey policy (scripted): full acceleration straight away from the nearest predator.
+    A prey is caught when a predator's disc touches it (distance < agent_size + prey_size); a caught prey respawns
+    uniformly in the arena at rest at the end of the step, so one prey can be caught several times per episode.
+    Each prey counts at most once per step.
+
+    Local observation of predator i (``agent_state``, D = 4 + 4K + 4K_P, independent of A and P):
+    ``[vel (2), pos / H (2), for the K nearest predators (dx, dy, dvx, dvy) (4K), for the K_P nearest prey
+    (dx, dy, dvx, dvy) (4K_P)]``, nearest first, relative to predator i, in world units.
+
+    Global state (G = 4A + 4P): ``[predator positions / H, predator velocities, prey positions / H,
+    prey velocities]``.
+
+    Team reward per step: ``catch_reward * (prey caught this step) - shaping_coef * (mean over prey of the distance
+    to the nearest predator)``; ``shaping_coef=0`` gives the sparse task.
+
+    Metrics in ``info`` at the end of an episode: ``catches`` (per episode) and ``time_to_first_catch`` (the step,
+    1-based, of the first catch; ``max_cycles`` when there was none).
+"""
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from ding.utils import ENV_REGISTRY
+
+from .base_env import COMMON_CONFIG, PointMassTeamEnv, _check_int
+from .geometry import gather_neighbours, k_nearest
+from .physics import PHYSICS_DEFAULTS, PointMassWorld
+
+
+def prey_flee_action(dx: np.ndarray, dy: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """
+    Overview:
+        The scripted prey policy: a unit acceleration straight away from the nearest predator.
+    Arguments:
+        - dx, dy, dist (:obj:`np.ndarray`): (A, P) offsets ``prey - predator`` and distances.
+    Returns:
+        - action (:obj:`np.ndarray`): (P, 2) unit vectors (zero when a predator sits exactly on the prey).
+    """
+    p = dist.shape[1]
+    cols = np.arange(p)
+    nearest = dist.argmin(axis=0)
+    d = np.maximum(dist[nearest, cols], 1e-12)
+    return np.stack([dx[nearest, cols] / d, dy[nearest, cols] / d], axis=1)
+
+
+def caught_prey(dist: np.ndarray, catch_distance: float) -> np.ndarray:
+    """
+    Overview:
+        Which prey touch a predator.
+    Arguments:
+        - dist (:obj:`np.ndarray`): (A, P) predator-prey distances.
+        - catch_distance (:obj:`float`): agent_size + prey_size.
+    Returns:
+        - caught (:obj:`np.ndarray`): (P,) bool.
+    """
+    return (dist < catch_distance).any(axis=0)
+
+
+@ENV_REGISTRY.register('predator_prey')
+class PredatorPreyEnv(PointMassTeamEnv):
+    """
+    Overview:
+        Predators (learners) chase faster scripted prey (see module doc), in DI-engine's multi-agent observation format
+        plus ``agent_distance`` (between predators).
+    Interfaces:
+        those of ``PointMassTeamEnv``, plus ``set_state`` (place predators and prey by hand, e.g. in tests).
+    """
+    name = 'predator_prey'
+    config = dict(
+        COMMON_CONFIG,
+        # (int) Number of scripted prey P (>= 1).
+        n_prey=1,
+        # (int or None) K_P: number of nearest prey in the local observation; None: max(1, min(n_nearest, P)).
+        n_nearest_prey=None,
+        # (float or None) Half-width H of the square arena; None: sqrt((n_agent + n_prey) / 4).
+        arena_size=None,
+        # (float) Predator radius (MPE simple_tag adversary).
+        agent_size=0.075,
+        # (float) Predator acceleration per unit of action (MPE: 3.0).
+        agent_accel=3.0,
+        # (float or None) Predator speed limit (MPE: 1.0).
+        agent_max_speed=1.0,
+        # (float) Prey radius (MPE simple_tag good agent).
+        prey_size=0.05,
+        # (float) Prey acceleration (MPE: 4.0).
+        prey_accel=4.0,
+        # (float or None) Prey speed limit (MPE: 1.3), faster than the predators.
+        prey_max_speed=1.3,
+        # (float) Team reward per prey caught (MPE: 10).
+        catch_reward=10.0,
+        # (float) Weight of the shaping term -mean_prey(distance to the nearest predator); 0: sparse reward.
+        shaping_coef=0.1,
+        # (dict) Physics constants, see physics.PHYSICS_DEFAULTS.
+        physics=dict(PHYSICS_DEFAULTS),
+    )
+
+    def _check_config(self) -> None:
+        cfg = self._cfg
+        _check_int(cfg, 'n_prey', self.name, low=1)
+        if cfg.n_nearest_prey is None:
+            self._k_prey = max(1, min(cfg.n_nearest, cfg.n_prey))
+        else:
+            _check_int(cfg, 'n_nearest_prey', self.name, low=0)
+            if cfg.n_nearest_prey > cfg.n_prey:
+                raise ValueError(f'{self.name}: n_nearest_prey={cfg.n_nearest_prey} exceeds n_prey={cfg.n_prey}')
+            self._k_prey = int(cfg.n_nearest_prey)
+        for key in ('agent_size', 'agent_accel', 'prey_size', 'prey_accel'):
+            if not cfg[key] > 0:
+                raise ValueError(f'{self.name}: {key} must be > 0, got {cfg[key]}')
+        if cfg.arena_size is not None and not cfg.arena_size > 0:
+            raise ValueError(f'{self.name}: arena_size must be > 0 or None, got {cfg.arena_size}')
+        self._half_width = float(
+            np.sqrt((cfg.n_agent + cfg.n_prey) / 4.0) if cfg.arena_size is None else cfg.arena_size
+        )
+        self._catch_distance = float(cfg.agent_size + cfg.prey_size)
+
+    def _feature_layout(self) -> Tuple[int, int, slice]:
+        a, p, k = self._cfg.n_agent, self._cfg.n_prey, self._cfg.n_nearest
+        return 4 + 4 * k + 4 * self._k_prey, 4 * a + 4 * p, slice(4, 4 + 4 * k)
+
+    def _reset_world(self, rng: np.random.Generator) -> None:
+        cfg = self._cfg
+        a, p, h = cfg.n_agent, cfg.n_prey, self._half_width
+        self._rng = rng  # respawns of this episode
+        if not hasattr(self, '_world'):
+            inf = np.inf
+            self._world = PointMassWorld(
+                size=np.r_[np.full(a, cfg.agent_size), np.full(p, cfg.prey_size)],
+                accel=np.r_[np.full(a, cfg.agent_accel), np.full(p, cfg.prey_accel)],
+                max_speed=np.r_[
+                    np.full(a, inf if cfg.agent_max_speed is None else cfg.agent_max_speed),
+                    np.full(p, inf if cfg.prey_max_speed is None else cfg.prey_max_speed)],
+                half_width=h,
+                **cfg.physics,
+            )
+        self._world.set_state(rng.uniform(-h, h, size=(a + p, 2)))
+        self._catches = 0
+        self._first_catch = None
+
+    def _predator_prey_block(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, w = self._n_agent, self._world
+        return w.dx[:a, a:], w.dy[:a, a:], w.dist[:a, a:]
+
+    def _advance(self, accel: np.ndarray) -> float:
+        cfg, a, w = self._cfg, self._n_agent, self._world
+        prey_accel = prey_flee_action(*self._predator_prey_block())
+        w.step(np.concatenate([accel, prey_accel], axis=0))
+        dist = w.dist[:a, a:]
+        caught = caught_prey(dist, self._catch_distance)
+        n_caught = int(caught.sum())
+        reward = cfg.catch_reward * n_caught - cfg.shaping_coef * float(dist.min(axis=0).mean())
+        if n_caught:
+            self._catches += n_caught
+            if self._first_catch is None:
+                self._first_catch = self._step_count + 1
+            h = self._half_width
+            pos = w.pos.copy()
+            vel = w.vel.copy()
+            pos[a:][caught] = self._rng.uniform(-h, h, size=(n_caught, 2))
+            vel[a:][caught] = 0.0
+            w.set_state(pos, vel)
+        return reward
+
+    def _agent_distances(self) -> np.ndarray:
+        a = self._n_agent
+        return self._world.dist[:a, :a]
+
+    def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        a, w, h, k = self._n_agent, self._world, self._half_width, nearest.shape[1]
+        vel = w.vel
+        # relative velocities of every entity seen from every predator
+        dvx = vel[:, 0][None, :] - vel[:a, 0][:, None]
+        dvy = vel[:, 1][None, :] - vel[:a, 1][:, None]
+        out = np.empty((a, self._layout.agent_dim), dtype=np.float32)
+        out[:, 0:2] = vel[:a]
+        out[:, 2:4] = w.pos[:a] / h
+        out[:, 4:4 + 4 * k] = gather_neighbours(nearest, w.dx[:a, :a], w.dy[:a, :a], dvx[:, :a], dvy[:, :a])
+        prey_idx = k_nearest(w.dist[:a, a:], self._k_prey)
+        out[:, 4 + 4 * k:] = gather_neighbours(prey_idx, w.dx[:a, a:], w.dy[:a, a:], dvx[:, a:], dvy[:, a:])
+        glob = np.concatenate([w.pos[:a].ravel() / h, vel[:a].ravel(), w.pos[a:].ravel() / h, vel[a:].ravel()])
+        return out, glob.astype(np.float32)
+
+    def _episode_metrics(self) -> Dict[str, float]:
+        first = self._cfg.max_cycles if self._first_catch is None else self._first_catch
+        return dict(catches=float(self._catches), time_to_first_catch=float(first))
+
+    def _render_entities(self) -> Dict[str, Any]:
+        a = self._n_agent
+        return dict(
+            half_width=self._half_width,
+            agents=self._world.pos[:a].copy(),
+            agent_size=self._cfg.agent_size,
+            prey=self._world.pos[a:].copy(),
+            prey_size=self._cfg.prey_size,
+        )
+
+    def set_state(
+            self,
+            agent_pos: np.ndarray,
+            prey_pos: np.ndarray,
+            agent_vel: Optional[np.ndarray] = None,
+            prey_vel: Optional[np.ndarray] = None,
+    ) -> Any:
+        """
+        Overview:
+            Place predators and prey by hand in the running episode, e.g. to test catches.
+        Arguments:
+            - agent_pos (:obj:`np.ndarray`): (A, 2) predator positions.
+            - prey_pos (:obj:`np.ndarray`): (P, 2) prey positions.
+            - agent_vel, prey_vel (:obj:`Optional[np.ndarray]`): velocities, zero when None.
+        Returns:
+            - obs: the observation of the new state.
+        """
+        self._require_running('set_state')
+        a, p = self._n_agent, self._cfg.n_prey
+        agent_pos = np.asarray(agent_pos, dtype=np.float64).reshape(a, 2)
+        prey_pos = np.asarray(prey_pos, dtype=np.float64).reshape(p, 2)
+        vel = np.zeros((a + p, 2))
+        if agent_vel is not None:
+            vel[:a] = np.asarray(agent_vel, dtype=np.float64).reshape(a, 2)
+        if prey_vel is not None:
+            vel[a:] = np.asarray(prey_vel, dtype=np.float64).reshape(p, 2)
+        self._world.set_state(np.concatenate([agent_pos, prey_pos]), vel)
+        return self._observe()
