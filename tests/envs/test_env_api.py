@@ -1,0 +1,179 @@
+"""API conformance of the envs: spaces match the returned arrays, dtypes, shapes, episode end, info."""
+import numpy as np
+import pytest
+from ding.envs import BaseEnv, BaseEnvTimestep
+
+from ding_atoc.obs_keys import ACTION_MASK, AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
+from .helpers import ENV_NAMES, NATIVE_ENVS, make_env
+
+DI_ENGINE_KEYS = {'agent_state', 'global_state', 'agent_alone_state', 'agent_alone_padding_state', 'action_mask'}
+METRICS = {
+    'cooperative_navigation': ('occupied_landmarks', 'collisions', 'mean_distance'),
+    'predator_prey': ('catches', 'time_to_first_catch'),
+    'simple_spread_seeded': (),
+}
+
+
+def _check_obs(env, obs):
+    space = env.observation_space
+    assert set(obs) == DI_ENGINE_KEYS | {AGENT_DISTANCE}
+    for key, value in obs.items():
+        assert isinstance(value, np.ndarray), key
+        assert value.dtype == np.float32, (key, value.dtype)
+        assert value.shape == space[key].shape, (key, value.shape, space[key].shape)
+        assert space[key].contains(value), key
+    a = obs[AGENT_STATE].shape[0]
+    assert obs[AGENT_DISTANCE].shape == (a, a)
+    assert np.isinf(np.diag(obs[AGENT_DISTANCE])).all()
+    assert np.all(obs[ACTION_MASK] == 1.0)
+    assert np.isfinite(obs[AGENT_STATE]).all() and np.isfinite(obs[GLOBAL_STATE]).all()
+
+
+CASES = [
+    (name, n, continuous, specific) for name in ENV_NAMES for n in (3, 6) for continuous in (False, True)
+    for specific in (False, True)
+] + [('cooperative_navigation', 100, False, True), ('predator_prey', 40, True, True)]
+
+
+@pytest.mark.parametrize('name,n_agent,continuous,specific', CASES)
+def test_episode_conforms_to_spaces(name, n_agent, continuous, specific):
+    env = make_env(name, n_agent=n_agent, continuous_actions=continuous, agent_specific_global_state=specific,
+                   max_cycles=5)
+    assert isinstance(env, BaseEnv)
+    assert 'n_agent' in repr(env) or 'PettingZoo' in repr(env) or 'Env' in repr(env)
+    env.seed(3)
+    obs = env.reset()
+    _check_obs(env, obs)
+    a, d = obs[AGENT_STATE].shape
+    if specific:
+        assert obs[GLOBAL_STATE].shape[0] == a and obs[GLOBAL_STATE].shape[1] > d
+        np.testing.assert_array_equal(obs[GLOBAL_STATE][:, :d], obs[AGENT_STATE])
+    else:
+        assert obs[GLOBAL_STATE].ndim == 1
+    total = 0.0
+    for t in range(5):
+        action = env.random_action()
+        for i in range(a):
+            assert env.action_space[f'agent_{i}'].contains(action[i].astype(env.action_space['agent_0'].dtype))
+        ts = env.step(action)
+        assert isinstance(ts, BaseEnvTimestep)
+        _check_obs(env, ts.obs)
+        assert ts.reward.shape == (1, ) and ts.reward.dtype == np.float32
+        assert env.reward_space.shape == (1, ) or name == 'simple_spread_seeded'
+        assert isinstance(ts.done, bool)
+        assert ts.done == (t == 4)
+        total += float(ts.reward[0])
+    assert ts.info['eval_episode_return'] == pytest.approx(total, rel=1e-5, abs=1e-4)
+    for key in METRICS[name]:
+        assert key in ts.info and key in ts.info['episode_info']
+        assert np.isscalar(ts.info['episode_info'][key].item())
+    env.close()
+
+
+@pytest.mark.parametrize('name', NATIVE_ENVS)
+def test_agent_obs_only(name):
+    env = make_env(name, n_agent=4, agent_obs_only=True)
+    env.seed(0)
+    obs = env.reset()
+    assert isinstance(obs, np.ndarray) and obs.dtype == np.float32
+    assert obs.shape == env.observation_space.shape
+    ts = env.step(env.random_action())
+    assert ts.obs.shape == obs.shape
+
+
+@pytest.mark.parametrize('name', NATIVE_ENVS)
+def test_local_observation_size_is_independent_of_team_size(name):
+    dims = {make_env(name, n_agent=n, n_nearest=3).observation_space[AGENT_STATE].shape[1] for n in (4, 10, 50)}
+    assert len(dims) == 1
+
+
+@pytest.mark.parametrize('name', NATIVE_ENVS)
+def test_obs_shapes_match_spaces(name):
+    from ding.utils import ENV_REGISTRY
+    cfg = dict(n_agent=5, n_nearest=3, continuous_actions=True)
+    if name == 'cooperative_navigation':
+        cfg['n_landmark'] = 7
+    shapes = ENV_REGISTRY.get(name).obs_shapes(cfg)
+    env = make_env(name, agent_specific_global_state=True, **cfg)
+    space = env.observation_space
+    assert space[AGENT_STATE].shape == (5, shapes['agent_obs_shape'])
+    assert space[GLOBAL_STATE].shape == (5, shapes['agent_specific_global_obs_shape'])
+    assert space['agent_alone_state'].shape == (5, shapes['agent_alone_obs_shape'])
+    assert shapes['action_shape'] == 2 and shapes['agent_num'] == 5
+    assert make_env(name, **cfg).observation_space[GLOBAL_STATE].shape == (shapes['global_obs_shape'], )
+
+
+def test_navigation_observation_content():
+    env = make_env('cooperative_navigation', n_agent=4, n_landmark=3, n_nearest=2, n_nearest_landmark=2,
+                   arena_size=2.0)
+    env.seed(0)
+    env.reset()
+    agents = np.array([[0., 0.], [1., 0.], [0., -0.5], [-1.5, 1.5]])
+    vel = np.array([[0.1, 0.2], [0., 0.], [0., 0.], [0., 0.]])
+    landmarks = np.array([[0.2, 0.3], [-1., -1.], [1.5, 1.5]])
+    obs = env.set_state(agents, vel, landmarks)
+    s = obs[AGENT_STATE][0]
+    np.testing.assert_allclose(s[0:2], [0.1, 0.2])  # own velocity
+    np.testing.assert_allclose(s[2:4], [0., 0.])  # own position / H
+    np.testing.assert_allclose(s[4:8], [0., -0.5, 1., 0.])  # 2 nearest agents, nearest first
+    np.testing.assert_allclose(s[8:12], [0.2, 0.3, -1., -1.])  # 2 nearest landmarks
+    np.testing.assert_allclose(obs['agent_alone_state'][0], np.r_[s[:4], s[8:]])
+    np.testing.assert_allclose(obs['agent_alone_padding_state'][0], np.r_[s[:4], np.zeros(4), s[8:]])
+    np.testing.assert_allclose(obs[AGENT_STATE][3, 2:4], [-0.75, 0.75])
+    g = obs[GLOBAL_STATE]
+    np.testing.assert_allclose(g[:8], agents.ravel() / 2.0, rtol=1e-6)
+    np.testing.assert_allclose(g[8:16], vel.ravel(), rtol=1e-6)
+    np.testing.assert_allclose(g[16:], landmarks.ravel() / 2.0, rtol=1e-6)
+
+
+def test_predator_observation_content():
+    env = make_env('predator_prey', n_agent=3, n_prey=2, n_nearest=1, n_nearest_prey=1, arena_size=2.0)
+    env.seed(0)
+    env.reset()
+    obs = env.set_state(
+        agent_pos=[[0., 0.], [0.5, 0.], [-1., 0.]],
+        prey_pos=[[0., 1.], [0., -1.5]],
+        agent_vel=[[0.1, 0.], [0., 0.3], [0., 0.]],
+        prey_vel=[[1., 0.], [0., 0.]],
+    )
+    s = obs[AGENT_STATE][0]
+    np.testing.assert_allclose(s[:4], [0.1, 0., 0., 0.])
+    np.testing.assert_allclose(s[4:8], [0.5, 0., -0.1, 0.3])  # nearest predator: rel pos, rel vel
+    np.testing.assert_allclose(s[8:12], [0., 1., 0.9, 0.])  # nearest prey: rel pos, rel vel
+
+
+def test_simple_spread_seeded_matches_di_engine_petting_zoo():
+    from easydict import EasyDict
+    from dizoo.petting_zoo.envs.petting_zoo_simple_spread_env import PettingZooEnv
+    cfg = dict(env_family='mpe', env_id='simple_spread_v2', n_agent=3, n_landmark=3, max_cycles=25,
+               agent_obs_only=False, agent_specific_global_state=True, continuous_actions=False)
+    ref = PettingZooEnv(EasyDict(cfg))
+    ours = make_env('simple_spread_seeded', **{k: v for k, v in cfg.items() if k not in ('env_family', 'env_id')})
+    ref.seed(7)
+    ours.seed(7, dynamic_seed=False)  # evaluator: the episode seed is the seed itself, as DI-engine's
+    o_ref, o_ours = ref.reset(), ours.reset()
+    actions = np.random.default_rng(0).integers(0, 5, size=(10, 3))
+    for t in range(10):
+        for key in o_ref:
+            np.testing.assert_array_equal(o_ref[key], o_ours[key], err_msg=key)
+            assert o_ref[key].shape == ours.observation_space[key].shape
+        ts_ref, ts_ours = ref.step(actions[t]), ours.step(actions[t])
+        np.testing.assert_array_equal(ts_ref.reward, ts_ours.reward)
+        o_ref, o_ours = ts_ref.obs, ts_ours.obs
+    pos = o_ours[AGENT_STATE][:, 2:4].astype(np.float64)
+    expected = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+    np.fill_diagonal(expected, np.inf)
+    np.testing.assert_allclose(o_ours[AGENT_DISTANCE], expected, rtol=1e-5)
+
+
+def test_default_config_and_registry():
+    from ding.utils import ENV_REGISTRY
+    import dizoo_envs  # noqa: F401  registers the native envs
+    import dizoo_envs.simple_spread_seeded  # noqa: F401
+    for name in ENV_NAMES:
+        cls = ENV_REGISTRY.get(name)
+        cfg = cls.default_config()
+        assert cfg.cfg_type == cls.__name__ + 'Dict'
+        env = cls(cfg)  # the default config itself is valid, cfg_type included
+        env.seed(0)
+        env.reset()
