@@ -57,8 +57,9 @@ class EvalRecorder:
         return round(time.time() - self._start, 2)
 
     def __call__(self, ctx) -> None:
+        # ``eval_value`` is reset to -inf every iteration and set only by an evaluation in this iteration.
         output = getattr(ctx, 'eval_output', None)
-        if output is None or output is self._last_output:
+        if np.isinf(ctx.eval_value) or output is None or output is self._last_output:
             return
         self._last_output = output
         info = output.get('episode_info', {}) or {}

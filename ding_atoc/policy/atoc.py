@@ -186,12 +186,14 @@ class DingATOCPolicy(Policy):
         actor_loss.backward()
         self._optimizer_actor.step()
 
-        info = {'attention_loss': self._train_attention_unit()}
+        attention_loss = self._train_attention_unit()
         self._target_model.update(self._learn_model.state_dict())
         leads = structure['group_round'] != NO_AGENT
         return {
             'cur_lr_actor': self._optimizer_actor.defaults['lr'],
             'cur_lr_critic': self._optimizer_critic.defaults['lr'],
+            # DI-engine's task-pipeline trainer reads ``total_loss``.
+            'total_loss': critic_loss.item() + actor_loss.item() + attention_loss,
             'critic_loss': critic_loss.item(),
             'actor_loss': actor_loss.item(),
             'q_value': q_value.mean().item(),
@@ -201,7 +203,7 @@ class DingATOCPolicy(Policy):
             'initiator_share': structure['initiator'].float().mean().item(),
             'mean_group_size': _mean_group_size(structure['group'], leads),
             'dq_queue_size': len(self._gain_queue),
-            **info,
+            'attention_loss': attention_loss,
         }
 
     def _train_attention_unit(self) -> float:
@@ -224,7 +226,7 @@ class DingATOCPolicy(Policy):
 
     def _monitor_vars_learn(self) -> List[str]:
         return [
-            'cur_lr_actor', 'cur_lr_critic', 'critic_loss', 'actor_loss', 'attention_loss', 'q_value',
+            'cur_lr_actor', 'cur_lr_critic', 'total_loss', 'critic_loss', 'actor_loss', 'attention_loss', 'q_value',
             'target_q_value', 'td_error', 'initiator_share', 'mean_group_size', 'dq_queue_size'
         ]
 
