@@ -16,7 +16,7 @@ from easydict import EasyDict
 from ding.envs import BaseEnv, BaseEnvTimestep
 
 from .actions import MoveActions
-from .config_utils import build_config
+from .config_utils import build_config, check_int
 from .geometry import FIELD_TYPES, field_distance_matrix, k_nearest
 from .observation import TeamObservation
 from .render import render_frame, save_episode_gif
@@ -121,9 +121,9 @@ class PointMassTeamEnv(BaseEnv):
     # ------------------------------------------------------------------ config
     def _check_common_config(self) -> None:
         cfg = self._cfg
-        _check_int(cfg, 'n_agent', self.name, low=2)
-        _check_int(cfg, 'max_cycles', self.name, low=1)
-        _check_int(cfg, 'n_nearest', self.name, low=0)
+        check_int(cfg, 'n_agent', self.name, low=2)
+        check_int(cfg, 'max_cycles', self.name, low=1)
+        check_int(cfg, 'n_nearest', self.name, low=0)
         if cfg.n_nearest > cfg.n_agent - 1:
             raise ValueError(
                 f'{self.name}: n_nearest={cfg.n_nearest} exceeds the number of other agents '
@@ -133,7 +133,7 @@ class PointMassTeamEnv(BaseEnv):
         if field.type not in FIELD_TYPES:
             raise ValueError(f"{self.name}: observable_field.type='{field.type}', expected one of {FIELD_TYPES}")
         if field.k is not None:
-            _check_int(field, 'k', self.name + ': observable_field', low=0)
+            check_int(field, 'k', self.name + ': observable_field', low=0)
             if field.k > cfg.n_agent - 1:
                 raise ValueError(
                     f'{self.name}: observable_field.k={field.k} exceeds the number of other agents '
@@ -337,8 +337,3 @@ class PointMassTeamEnv(BaseEnv):
         save_episode_gif(self._replay_states, path)
         self._replay_states = []
 
-
-def _check_int(cfg: dict, key: str, where: str, low: int) -> None:
-    value = cfg[key]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f'{where}: {key} must be an integer >= {low}, got {value!r}')

@@ -7,6 +7,8 @@ Overview:
 import copy
 from typing import Any, Mapping, Optional
 
+import numpy as np
+
 from easydict import EasyDict
 
 #: Keys DI-engine (``compile_config``, env managers, evaluators) or DI-engine's petting_zoo configs put into
@@ -65,3 +67,13 @@ def _merge(base: dict, new: Mapping[str, Any], env_name: str, prefix: str, top: 
             _merge(base[key], value, env_name, prefix=name + '.', top=False)
         else:
             base[key] = copy.deepcopy(value)
+
+
+def check_int(cfg: Mapping[str, Any], key: str, where: str, low: int) -> None:
+    """
+    Overview:
+        Raise ``ValueError`` unless ``cfg[key]`` is an integer (not a bool) >= ``low``.
+    """
+    value = cfg[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f'{where}: {key} must be an integer >= {low}, got {value!r}')

@@ -31,7 +31,8 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
-from .base_env import COMMON_CONFIG, PointMassTeamEnv, _check_int
+from .base_env import COMMON_CONFIG, PointMassTeamEnv
+from .config_utils import check_int
 from .geometry import gather_neighbours, k_nearest, pairwise_offsets
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
@@ -105,11 +106,11 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
 
     def _check_config(self) -> None:
         cfg = self._cfg
-        _check_int(cfg, 'n_landmark', self.name, low=1)
+        check_int(cfg, 'n_landmark', self.name, low=1)
         if cfg.n_nearest_landmark is None:
             self._k_landmark = max(1, min(cfg.n_nearest, cfg.n_landmark))
         else:
-            _check_int(cfg, 'n_nearest_landmark', self.name, low=0)
+            check_int(cfg, 'n_nearest_landmark', self.name, low=0)
             if cfg.n_nearest_landmark > cfg.n_landmark:
                 raise ValueError(
                     f'{self.name}: n_nearest_landmark={cfg.n_nearest_landmark} exceeds n_landmark={cfg.n_landmark}'

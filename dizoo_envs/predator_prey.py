@@ -31,7 +31,8 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
-from .base_env import COMMON_CONFIG, PointMassTeamEnv, _check_int
+from .base_env import COMMON_CONFIG, PointMassTeamEnv
+from .config_utils import check_int
 from .geometry import gather_neighbours, k_nearest
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
@@ -105,11 +106,11 @@ class PredatorPreyEnv(PointMassTeamEnv):
 
     def _check_config(self) -> None:
         cfg = self._cfg
-        _check_int(cfg, 'n_prey', self.name, low=1)
+        check_int(cfg, 'n_prey', self.name, low=1)
         if cfg.n_nearest_prey is None:
             self._k_prey = max(1, min(cfg.n_nearest, cfg.n_prey))
         else:
-            _check_int(cfg, 'n_nearest_prey', self.name, low=0)
+            check_int(cfg, 'n_nearest_prey', self.name, low=0)
             if cfg.n_nearest_prey > cfg.n_prey:
                 raise ValueError(f'{self.name}: n_nearest_prey={cfg.n_nearest_prey} exceeds n_prey={cfg.n_prey}')
             self._k_prey = int(cfg.n_nearest_prey)

@@ -27,7 +27,7 @@ from ding.utils import ENV_REGISTRY
 from dizoo.petting_zoo.envs.petting_zoo_simple_spread_env import PettingZooEnv
 
 from ding_atoc.obs_keys import AGENT_DISTANCE, AGENT_STATE
-from .config_utils import build_config
+from .config_utils import build_config, check_int
 from .geometry import pairwise_offsets
 from .render import render_frame, save_episode_gif
 from .seeding import EpisodeSeeder
@@ -78,10 +78,29 @@ class SimpleSpreadSeededEnv(PettingZooEnv):
         cfg.cfg_type = cls.__name__ + 'Dict'
         return cfg
 
+    @classmethod
+    def obs_shapes(cls, cfg: Optional[dict] = None) -> Dict[str, int]:
+        """
+        Overview:
+            The widths a policy config needs (same keys as ``PointMassTeamEnv.obs_shapes``), by DI-engine's formulas.
+        """
+        cfg = build_config(cls.config, cfg, cls.name)
+        n, l = cfg.n_agent, cfg.n_landmark
+        d = 2 + 2 + l * 2 + (n - 1) * 2 + (n - 1) * 2  # vel, pos, landmarks, other agents, communication
+        g = n * 4 + l * 2 + n * (n - 1) * 2
+        return dict(
+            agent_obs_shape=d,
+            global_obs_shape=g,
+            agent_specific_global_obs_shape=d + g,
+            agent_alone_obs_shape=d - (n - 1) * 2,
+            action_shape=5,
+            agent_num=n,
+        )
+
     def __init__(self, cfg: Optional[dict] = None) -> None:
         cfg = build_config(self.config, cfg, self.name)
-        if isinstance(cfg.n_agent, bool) or not isinstance(cfg.n_agent, int) or cfg.n_agent < 2:
-            raise ValueError(f'{self.name}: n_agent must be an integer >= 2, got {cfg.n_agent!r}')
+        check_int(cfg, 'n_agent', self.name, low=2)
+        check_int(cfg, 'max_cycles', self.name, low=1)
         if cfg.n_landmark != cfg.n_agent:
             raise ValueError(
                 f'{self.name}: simple_spread has as many landmarks as agents; got n_landmark={cfg.n_landmark}, '

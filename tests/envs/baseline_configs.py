@@ -86,14 +86,7 @@ def make_config(
     env_cls = _env_class(env_type)
     shape_cfg = {k: v for k, v in env.items() if k not in ('collector_env_num', 'evaluator_env_num',
                                                             'n_evaluator_episode', 'stop_value')}
-    if env_type == 'simple_spread_seeded':
-        n, l = env['n_agent'], env['n_landmark']
-        d = 2 + 2 + l * 2 + (n - 1) * 2 + (n - 1) * 2
-        g = n * 4 + l * 2 + n * (n - 1) * 2
-        shapes = dict(agent_obs_shape=d, global_obs_shape=g, agent_specific_global_obs_shape=d + g,
-                      action_shape=5, agent_num=n)
-    else:
-        shapes = env_cls.obs_shapes(shape_cfg)
+    shapes = env_cls.obs_shapes(shape_cfg)
     agent_num = shapes['agent_num']
     d, g, dg, act = (shapes['agent_obs_shape'], shapes['global_obs_shape'],
                      shapes['agent_specific_global_obs_shape'], shapes['action_shape'])

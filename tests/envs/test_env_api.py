@@ -87,20 +87,27 @@ def test_local_observation_size_is_independent_of_team_size(name):
     assert len(dims) == 1
 
 
-@pytest.mark.parametrize('name', NATIVE_ENVS)
+@pytest.mark.parametrize('name', ENV_NAMES)
 def test_obs_shapes_match_spaces(name):
     from ding.utils import ENV_REGISTRY
+    make_env(name)  # registers
     cfg = dict(n_agent=5, n_nearest=3, continuous_actions=True)
     if name == 'cooperative_navigation':
         cfg['n_landmark'] = 7
+    if name == 'simple_spread_seeded':
+        cfg = dict(n_agent=5, n_landmark=5)
     shapes = ENV_REGISTRY.get(name).obs_shapes(cfg)
     env = make_env(name, agent_specific_global_state=True, **cfg)
+    env.seed(0)
+    obs = env.reset()
     space = env.observation_space
-    assert space[AGENT_STATE].shape == (5, shapes['agent_obs_shape'])
-    assert space[GLOBAL_STATE].shape == (5, shapes['agent_specific_global_obs_shape'])
-    assert space['agent_alone_state'].shape == (5, shapes['agent_alone_obs_shape'])
-    assert shapes['action_shape'] == 2 and shapes['agent_num'] == 5
-    assert make_env(name, **cfg).observation_space[GLOBAL_STATE].shape == (shapes['global_obs_shape'], )
+    assert obs[AGENT_STATE].shape == space[AGENT_STATE].shape == (5, shapes['agent_obs_shape'])
+    assert obs[GLOBAL_STATE].shape == space[GLOBAL_STATE].shape == (5, shapes['agent_specific_global_obs_shape'])
+    assert obs['agent_alone_state'].shape == space['agent_alone_state'].shape == (5, shapes['agent_alone_obs_shape'])
+    assert shapes['action_shape'] == (5 if name == 'simple_spread_seeded' else 2) and shapes['agent_num'] == 5
+    env = make_env(name, **cfg)
+    env.seed(0)
+    assert env.reset()[GLOBAL_STATE].shape == (shapes['global_obs_shape'], )
 
 
 def test_navigation_observation_content():

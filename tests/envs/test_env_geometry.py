@@ -55,7 +55,9 @@ def test_field_k_defaults_to_n_nearest_and_radius_differs_from_k():
     env.seed(0)
     d_k = env.reset()[AGENT_DISTANCE]
     assert (np.isfinite(d_k).sum(axis=1) == 4).all()
-    env_r = make_env('cooperative_navigation', n_agent=12, n_nearest=4, observable_field=dict(type='radius', radius=0.8))
+    env_r = make_env(
+        'cooperative_navigation', n_agent=12, n_nearest=4, observable_field=dict(type='radius', radius=0.8)
+    )
     env_r.seed(0)
     d_r = env_r.reset()[AGENT_DISTANCE]
     assert not np.array_equal(np.isfinite(d_k), np.isfinite(d_r))
@@ -133,3 +135,29 @@ def test_arena_grows_with_team_density_constant(n_agent):
     h = env.render_state()['half_width']
     assert (2 * h) ** 2 / n_agent == pytest.approx(4.0 / 3.0)
     assert np.abs(env.render_state()['agents']).max() <= h
+
+
+def test_physics_matches_pettingzoo_mpe():
+    """Same start, same discrete actions: our vectorized world follows PettingZoo MPE's simple_spread world."""
+    ref = make_env('simple_spread_seeded', n_agent=4)
+    ref.seed(3)
+    ref.reset()
+    world = ref._env.aec_env.unwrapped.world
+    ours = make_env('cooperative_navigation', n_agent=4, n_landmark=4, physics=dict(bounded=False))
+    ours.seed(0)
+    ours.reset()
+    start = np.array([[0., 0.], [0.2, 0.], [0., 0.25], [0.5, 0.5]])  # overlapping discs: contact forces act
+    for agent, pos in zip(world.agents, start):
+        agent.state.p_pos = pos.copy()
+        agent.state.p_vel = np.zeros(2)
+    ours.set_state(start, landmark_pos=[lm.state.p_pos for lm in world.landmarks])
+    assert np.isfinite(ours.step(np.zeros(4, dtype=np.int64)).reward) and ref.step(np.zeros(4, dtype=np.int64))
+    np.testing.assert_allclose(ours._world.pos, [a.state.p_pos for a in world.agents], atol=1e-9)
+    assert np.linalg.norm(ours._world.pos[0] - start[0]) > 0.01  # pushed apart
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        action = rng.integers(0, 5, size=4)
+        ref.step(action)
+        ours.step(action)
+        np.testing.assert_allclose(ours._world.pos, [a.state.p_pos for a in world.agents], atol=1e-9)
+        np.testing.assert_allclose(ours._world.vel, [a.state.p_vel for a in world.agents], atol=1e-9)
