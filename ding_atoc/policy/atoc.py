@@ -130,6 +130,8 @@ class DingATOCPolicy(Policy):
                 f"structure to replay; got {self._cfg.random_collect_size}"
             )
         learn = self._cfg.learn
+        # Read by DI-engine's serial pipeline through ``get_attribute('priority')``.
+        self._priority = self._cfg.priority
         self._optimizer_actor = Adam(self._model.actor.parameters(), lr=learn.learning_rate_actor)
         self._optimizer_critic = Adam(self._model.critic.parameters(), lr=learn.learning_rate_critic)
         self._optimizer_attention = Adam(self._model.attention_unit.parameters(), lr=learn.learning_rate_attention)
@@ -202,7 +204,7 @@ class DingATOCPolicy(Policy):
             'priority': td_error.mean(dim=1).tolist(),
             'initiator_share': structure['initiator'].float().mean().item(),
             'mean_group_size': _mean_group_size(structure['group'], leads),
-            'dq_queue_size': len(self._gain_queue),
+            'dq_queue_size': float(len(self._gain_queue)),
             'attention_loss': attention_loss,
         }
 
