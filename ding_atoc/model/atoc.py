@@ -50,6 +50,7 @@ class DingATOC(nn.Module):
             group_size: int = 3,
             initiator_threshold: float = 0.5,
             communication: bool = True,
+            initiate_all: bool = False,
             global_obs_shape: Optional[int] = None,
             critic_use_global_state: bool = False,
     ) -> None:
@@ -67,6 +68,8 @@ class DingATOC(nn.Module):
             - group_size (:obj:`int`): the most collaborators an initiator picks (m), below ``n_agent``.
             - initiator_threshold (:obj:`float`): in (0, 1); p_i above it makes agent i an initiator.
             - communication (:obj:`bool`): False gives the no-communication ablation (no agent initiates).
+            - initiate_all (:obj:`bool`): every agent initiates at every decision, the attention unit is not \
+                consulted: the "communicate with everyone in range" ablation.
             - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
             - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
         """
@@ -84,6 +87,7 @@ class DingATOC(nn.Module):
         self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.critic_use_global_state = communication, critic_use_global_state
+        self.initiate_all = initiate_all
         self.global_obs_shape = global_obs_shape
 
         encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
@@ -151,6 +155,8 @@ class DingATOC(nn.Module):
             prob = self.compute_initiator_prob(thought)
             if not self.communication:
                 initiator = torch.zeros_like(prob, dtype=torch.bool)
+            elif self.initiate_all:
+                initiator = torch.ones_like(prob, dtype=torch.bool)
             elif explore:
                 initiator = torch.bernoulli(prob).bool()
             else:

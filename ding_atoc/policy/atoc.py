@@ -72,6 +72,9 @@ class DingATOCPolicy(Policy):
             initiator_threshold=0.5,
             # (bool) False: no-communication ablation (DDPG with shared parameters), same code path.
             communication=True,
+            # (bool) Every agent initiates at every decision, ignoring the attention unit (ablation: communicate
+            # with everyone in range, up to group_size).
+            initiate_all=False,
             # (bool) Centralized critic: Q also reads obs['global_state'] (then set model.global_obs_shape).
             critic_use_global_state=False,
         ),
@@ -285,7 +288,8 @@ class DingATOCPolicy(Policy):
             structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
             self._collect_stats.update(structure)
             actor = self._model.compute_actor({'obs': obs, **structure})
-            if hasattr(self, '_gain_queue'):  # learn mode shares this policy object (serial and task pipeline)
+            # Learn mode shares this policy object (serial and task pipeline); dQ only matters to the attention unit.
+            if hasattr(self, '_gain_queue') and self._model.communication and not self._model.initiate_all:
                 self._record_gain(obs, actor, structure, renewed)
             # DI-engine's noise wrapper perturbs and clips the action.
             action = self._collect_model.add_noise(actor['action'])

@@ -242,3 +242,12 @@ def test_communication_stats_count_initiators_and_group_sizes():
     assert policy.pop_communication_stats('collect') == {
         'initiator_share': 0.0, 'groups_formed': 0.0, 'mean_group_size': 0.0
     }
+
+
+def test_initiate_all_ablation_makes_every_agent_an_initiator_and_skips_dq():
+    policy = make_policy(comm_interval=1, model=dict(initiate_all=True, group_size=2))
+    force_initiators(policy._model, False)  # the attention unit would say no: it is not consulted
+    obs = {env: random_obs(N_AGENT, OBS, field=4) for env in range(2)}
+    for output in (policy.collect_mode.forward(obs), policy.eval_mode.forward(obs)):
+        assert all(out['initiator'].all() and (out['group_round'] != NO_AGENT).all() for out in output.values())
+    assert len(policy._gain_queue) == 0
