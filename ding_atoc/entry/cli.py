@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from .config_loader import load_config
+from .env_check import with_team_size
 from .report import format_summary
 
 
@@ -21,12 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument('-s', '--seed', type=int, nargs='+', default=[0], help='one run per seed')
     train.add_argument('--env-step', type=int, default=None, help='env-step budget (default: the config\'s)')
     train.add_argument('--train-iter', type=int, default=None, help='train-iteration budget')
+    train.add_argument('--n-agent', type=int, default=None, help='team size (all model sizes follow the env)')
     train.add_argument('--resume', default=None, help='checkpoint to resume from (<exp>/ckpt/ckpt_latest.pth.tar)')
     train.add_argument('--no-progress', action='store_true', help='no progress bar (e.g. in CI logs)')
     evaluate = commands.add_parser('eval', help='evaluate a checkpoint and write a GIF')
     evaluate.add_argument('-c', '--config', required=True)
     evaluate.add_argument('--ckpt', required=True, help='checkpoint file')
     evaluate.add_argument('-s', '--seed', type=int, default=0)
+    evaluate.add_argument('--n-agent', type=int, default=None, help='team size the checkpoint was trained with')
     evaluate.add_argument('--episodes', type=int, default=5)
     evaluate.add_argument('--gif', default=None, help='GIF path (default: next to the checkpoint)')
     return parser
@@ -35,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = _parser().parse_args(argv)
     main_config, create_config = load_config(args.config)
+    if args.n_agent is not None:
+        main_config, create_config = with_team_size(main_config, create_config, args.n_agent)
     if args.command == 'train':
         from .train import train
         budget = args.env_step
