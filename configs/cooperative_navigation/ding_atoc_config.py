@@ -6,37 +6,44 @@ does the same without editing the file.
 """
 from easydict import EasyDict
 
+from dizoo_envs.cooperative_navigation import CooperativeNavigationEnv
+
 n_agent = 5  # (int) agents A (also the number of landmarks)
 n_landmark = n_agent  # (int) landmarks L
 n_nearest = 2  # (int) K: nearest agents and landmarks in each local observation
-obs_shape = 4 + 2 * n_nearest + 2 * min(n_nearest, n_landmark)  # velocity, position, K agents, K landmarks
 collector_env_num = 4
 evaluator_env_num = 4
+
+env_config = dict(
+    n_agent=n_agent,
+    n_landmark=n_landmark,
+    n_nearest=n_nearest,
+    max_cycles=25,
+    continuous_actions=True,
+    # The observable field that ATOC groups within: each agent sees its K nearest agents.
+    observable_field=dict(type='k_nearest', k=n_nearest),
+    collector_env_num=collector_env_num,
+    evaluator_env_num=evaluator_env_num,
+    n_evaluator_episode=evaluator_env_num,
+    stop_value=0,
+)
+# Model widths of this env config (D = velocity, position, K agents, K landmarks; action 2).
+shapes = CooperativeNavigationEnv.obs_shapes(env_config)
+obs_shape = shapes['agent_obs_shape']
+action_shape = shapes['action_shape']
 
 main_config = dict(
     exp_name='cooperative_navigation_ding_atoc_seed0',
     # (int) Env-step budget of ``ding-atoc train`` when no --env-step is given.
     max_env_step=60000,
-    env=dict(
-        n_agent=n_agent,
-        n_landmark=n_landmark,
-        n_nearest=n_nearest,
-        max_cycles=25,
-        continuous_actions=True,
-        # The observable field that ATOC groups within: each agent sees its K nearest agents.
-        observable_field=dict(type='k_nearest', k=n_nearest),
-        collector_env_num=collector_env_num,
-        evaluator_env_num=evaluator_env_num,
-        n_evaluator_episode=evaluator_env_num,
-        stop_value=0,
-    ),
+    env=env_config,
     policy=dict(
         cuda=True,
         # (int) T: steps a communication structure lasts.
         comm_interval=15,
         model=dict(
             obs_shape=obs_shape,
-            action_shape=2,
+            action_shape=action_shape,
             n_agent=n_agent,
             # (int) Size of a thought; even (BiLSTM channel).
             thought_size=64,
