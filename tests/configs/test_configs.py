@@ -1,0 +1,124 @@
+"""
+Every file under ``configs/``: it loads with DI-engine's ``read_config``, follows the config conventions (relative
+``exp_name``, ``max_env_step``, ``import_names`` for env and policy, base env manager, ``cuda=True``, a
+``__main__`` block with the right serial entry), compiles with ``compile_config(auto=True)``, builds an env whose
+sizes match the model config, at its own team size and at another one (edit ``n_agent``), and trains for one
+iteration with DI-engine's serial entry, shrunk by ``tests/tiny.py``, writing a checkpoint.
+"""
+import ast
+import os
+import re
+
+import pytest
+import torch
+from ding.config import compile_config
+from ding.envs import get_vec_env_setting
+
+from ding_atoc.entry.config_loader import check_registry_names
+from ding_atoc.entry.env_check import check_env_matches_config
+from tests import tiny
+
+CONFIGS = tiny.all_config_paths()
+
+#: Keys of ding_atoc that DI-engine's DDPG does not have: each must carry a comment in a config file.
+DING_ATOC_KEYS = (
+    'comm_interval', 'thought_size', 'group_size', 'initiator_threshold', 'communication', 'initiate_all',
+    'critic_use_global_state', 'learning_rate_attention', 'attention_batch_size', 'attention_queue_size',
+    'sample_initiators'
+)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path_one_thread(tmp_path, monkeypatch):
+    """Run in tmp_path; one intra-op thread: on a busy 2-core machine 2 threads make tiny nets several times slower."""
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _names(path):
+    """('cooperative_navigation', 'ding_atoc') for 'cooperative_navigation/ding_atoc_config.py'."""
+    folder, name = os.path.split(path)
+    return folder, name[:-len('_config.py')]
+
+
+def _env_and_compiled(main_config, create_config):
+    cfg = compile_config(main_config, create_cfg=create_config, auto=True, seed=0, save_cfg=False)
+    env_fn, collector_env_cfg, _ = get_vec_env_setting(cfg.env)
+    return cfg, env_fn(collector_env_cfg[0])
+
+
+def test_every_env_has_its_configs():
+    policies = {'ding_atoc', 'ding_atoc_nocomm', 'atoc', 'maddpg', 'masac', 'mappo', 'qmix'}
+    expected = {
+        'cooperative_navigation': policies | {'ding_atoc_commall'},
+        'simple_spread': policies,
+        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm'},
+    }
+    found = {}
+    for path in CONFIGS:
+        folder, name = _names(path)
+        found.setdefault(folder, set()).add(name)
+    assert found == expected
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_conventions(path):
+    folder, name = _names(path)
+    main_config, create_config = tiny.load(path)
+    assert main_config.exp_name == f'{folder}_{name}_seed0' and not os.path.isabs(main_config.exp_name)
+    assert isinstance(main_config.max_env_step, int) and main_config.max_env_step > 0
+    assert main_config.policy.cuda is True
+    assert create_config.env_manager.type == 'base'
+    assert create_config.env.import_names and create_config.policy.import_names
+    check_registry_names(create_config)  # imports import_names, checks the types are registered
+    text = open(os.path.join(tiny.CONFIG_DIR, path)).read()
+    module = ast.parse(text)
+    assert ast.get_docstring(module)
+    assert re.search(r'^n_agent = \d+', text, flags=re.M), 'team size must be a module-level n_agent'
+    entry = 'serial_pipeline_onpolicy' if create_config.policy.type in tiny.ON_POLICY_TYPES else 'serial_pipeline'
+    main_block = text[text.index("if __name__ == '__main__':"):]
+    assert f'{entry}((main_config, create_config), seed=0, max_env_step=main_config.max_env_step)' in main_block
+    if create_config.policy.type == 'ding_atoc':
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            key = line.strip().split('=')[0]
+            if key in DING_ATOC_KEYS and '=' in line:
+                assert lines[i - 1].strip().startswith('#'), f'{path}:{i + 1}: {key} has no comment above it'
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_compiles_and_matches_env(path):
+    cfg, env = _env_and_compiled(*tiny.load(path))
+    assert cfg.env.type == tiny.load(path)[1].env.type
+    check_env_matches_config(cfg, env)  # raises ValueError on a size mismatch
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_editing_n_agent_rescales_every_width(path):
+    main_config, create_config = tiny.load(path)
+    n_agent = main_config.env.n_agent + 2
+    main_config, create_config = tiny.load(path, n_agent=n_agent)
+    assert main_config.env.n_agent == n_agent
+    cfg, env = _env_and_compiled(main_config, create_config)
+    check_env_matches_config(cfg, env)
+
+
+def test_default_widths_are_the_envs():
+    """The widths come from the env class, not from a formula in the file: spot-check them against a reset."""
+    main_config, _ = tiny.load('cooperative_navigation/ding_atoc_config.py')
+    model = main_config.policy.model
+    assert (model.obs_shape, model.action_shape, model.n_agent) == (12, 2, 5)
+    main_config, _ = tiny.load('simple_spread/mappo_config.py', n_agent=5)
+    model = main_config.policy.model
+    assert (model.agent_obs_shape, model.action_shape, model.agent_num) == (30, 5, 5)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_tiny_run_writes_checkpoint(path, tmp_path):
+    main_config, create_config = tiny.shrink(*tiny.load(path), exp_name='run')
+    policy = tiny.run(main_config, create_config, max_train_iter=1)
+    assert policy is not None
+    assert list((tmp_path / 'run' / 'ckpt').glob('*.pth.tar'))
