@@ -4,8 +4,8 @@ import copy
 import numpy as np
 import pytest
 
-from .baseline_configs import make_config
-from .helpers import ENV_NAMES, NATIVE_ENVS, make_env
+from tests import tiny
+from .helpers import CONFIG_FOLDERS, ENV_NAMES, NATIVE_ENVS, make_env
 
 
 @pytest.mark.parametrize('name', ENV_NAMES)
@@ -140,7 +140,7 @@ def test_compiled_di_engine_config_accepted(name):
     """The env config as DI-engine's compile_config hands it to the env (manager, cfg_type, ... included)."""
     from ding.config import compile_config
     from ding.envs import get_vec_env_setting
-    main_config, create_config = make_config('mappo', env_type=name)
+    main_config, create_config = tiny.load(f'{CONFIG_FOLDERS[name]}/ding_atoc_config.py')
     cfg = compile_config(copy.deepcopy(main_config), seed=0, auto=True, create_cfg=create_config, save_cfg=False)
     env_fn, collector_cfgs, evaluator_cfgs = get_vec_env_setting(cfg.env)
     env = env_fn(collector_cfgs[0])
