@@ -145,8 +145,10 @@ class DingATOC(nn.Module):
             - inputs (:obj:`Dict`): ``{'obs': obs}``.
             - explore (:obj:`bool`): sample the initiators instead of thresholding.
         Returns:
-            - output (:obj:`Dict[str, torch.Tensor]`): ``initiator_prob``, ``initiator``, ``group``, ``group_round``.
+            - output (:obj:`Dict[str, torch.Tensor]`): ``thought``, ``initiator_prob``, ``initiator``, ``group``, \
+                ``group_round``.
         Shapes:
+            - thought: :math:`(B, A, T)`
             - initiator_prob, initiator, group_round: :math:`(B, A)`; group: :math:`(B, A, m + 1)`
         """
         obs = inputs['obs']
@@ -166,31 +168,38 @@ class DingATOC(nn.Module):
             else:
                 distance = torch.cdist(thought, thought)
             structure = communication_structure(initiator, distance, self.group_size)
-        return {'initiator_prob': prob, **structure}
+        return {'thought': thought, 'initiator_prob': prob, **structure}
 
     def compute_actor(self, inputs: Dict) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            a_i = mu_II(h_i, h~_i) for a given communication structure, and a_i = mu_II(h_i, h_i), the action
-            the agent would take without communication (used for the attention unit's dQ).
+            a_i = mu_II(h_i, h~_i) for a given communication structure.
         Arguments:
-            - inputs (:obj:`Dict`): ``obs``, ``group``, ``group_round`` (from ``compute_structure`` or replay).
+            - inputs (:obj:`Dict`): ``obs``, ``group``, ``group_round`` (from ``compute_structure`` or replay), \
+                and optionally ``thought`` (from ``compute_structure``, to encode the observation only once).
         Returns:
-            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``action_without_communication``, \
-                ``thought``, ``integrated_thought``.
+            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``thought``, ``integrated_thought``.
         Shapes:
-            - action, action_without_communication: :math:`(B, A, action_shape)`
+            - action: :math:`(B, A, action_shape)`
             - thought, integrated_thought: :math:`(B, A, T)`
         """
-        thought = self.thought(inputs['obs'])
+        thought = inputs['thought'] if 'thought' in inputs else self.thought(inputs['obs'])
         integrated = integrate_groups(self.actor['channel'], thought, inputs)
-        head = self.actor['head']
         return {
-            'action': head(torch.cat([thought, integrated], dim=-1)),
-            'action_without_communication': head(torch.cat([thought, thought], dim=-1)),
+            'action': self.actor['head'](torch.cat([thought, integrated], dim=-1)),
             'thought': thought,
             'integrated_thought': integrated,
         }
+
+    def action_without_communication(self, thought: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            a_i = mu_II(h_i, h_i): the action agent i takes without communication (for the attention unit's dQ).
+        Shapes:
+            - thought: :math:`(B, A, T)`
+            - action: :math:`(B, A, action_shape)`
+        """
+        return self.actor['head'](torch.cat([thought, thought], dim=-1))
 
     def compute_critic(self, inputs: Dict) -> Dict[str, torch.Tensor]:
         """

@@ -101,6 +101,8 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
     order = torch.argsort(flat_round, stable=True)
     groups_per_round = torch.bincount(flat_round + 1).tolist()  # the one host sync: [no group, round 0, ...]
 
+    # Rounds write into one buffer in place: no copy of every agent's thought per round. Reading it by index
+    # saves only the indices for backward, so the in-place writes keep autograd's version checks satisfied.
     state = torch.cat([thought.reshape(sink, size), thought.new_zeros(1, size)], dim=0)
     start = groups_per_round[0]
     for count in groups_per_round[1:]:
@@ -108,5 +110,5 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
         start += count
         length = (rows != sink).sum(dim=1)
         integrated = channel(state[rows], length)
-        state = state.index_copy(0, rows.reshape(-1), integrated.reshape(-1, size))
+        state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size))
     return state[:sink].view(batch, n_agent, size)

@@ -4,6 +4,7 @@ Overview:
     from the replay buffer, replaying the communication structure each transition was acted with; the attention
     unit learns as a classifier from the dQ queue, with its own optimiser.
 """
+import contextlib
 import copy
 import functools
 from collections import namedtuple
@@ -186,7 +187,9 @@ class DingATOCPolicy(Policy):
         self._optimizer_critic.step()
 
         action = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
-        actor_loss = -self._learn_model.forward({'obs': obs, 'action': action}, mode='compute_critic')['q_value'].mean()
+        with frozen(self._model.critic):  # the actor loss needs no gradient of the critic's weights
+            q_of_policy = self._learn_model.forward({'obs': obs, 'action': action}, mode='compute_critic')['q_value']
+        actor_loss = -q_of_policy.mean()
         self._optimizer_actor.zero_grad()
         actor_loss.backward()
         self._optimizer_actor.step()
@@ -287,7 +290,8 @@ class DingATOCPolicy(Policy):
             fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
             structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
             self._collect_stats.update(structure)
-            actor = self._model.compute_actor({'obs': obs, **structure})
+            # A renewed structure was decided on this step's thoughts; a kept one is replayed on them as well.
+            actor = self._model.compute_actor({'obs': obs, 'thought': fresh['thought'], **structure})
             # Learn mode shares this policy object (serial and task pipeline); dQ only matters to the attention unit.
             if hasattr(self, '_gain_queue') and self._model.communication and not self._model.initiate_all:
                 self._record_gain(obs, actor, structure, renewed)
@@ -305,9 +309,11 @@ class DingATOCPolicy(Policy):
             formed on this step, pushed with the initiator's observation to the dQ queue. A structure that lasts
             several steps is scored once, when it is formed.
         """
-        q_with = self._model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']
-        q_without = self._model.compute_critic({'obs': obs, 'action': actor['action_without_communication']})
-        gain = group_mean(q_with - q_without['q_value'], structure['group'])
+        action_alone = self._model.action_without_communication(actor['thought'])
+        both = {key: torch.cat([value, value]) for key, value in obs.items()}  # one critic pass for both actions
+        q_value = self._model.compute_critic({'obs': both, 'action': torch.cat([actor['action'], action_alone])})
+        q_with, q_without = q_value['q_value'].chunk(2)
+        gain = group_mean(q_with - q_without, structure['group'])
         new_group = (structure['group_round'] != NO_AGENT) & renewed.unsqueeze(1)
         self._gain_queue.push(obs[AGENT_STATE][new_group], gain[new_group])
 
@@ -381,6 +387,19 @@ class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
     Overview:
         Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
     """
+
+
+@contextlib.contextmanager
+def frozen(module: torch.nn.Module):
+    """Inside the block, autograd computes no gradient for ``module``'s parameters (it still flows through)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
 
 
 @functools.lru_cache(maxsize=None)

@@ -185,7 +185,7 @@ def test_no_communication_ablation_acts_on_its_own_thought():
     evaluation = policy.eval_mode.forward(obs)
     stacked = {k: torch.stack([o[k] for o in obs.values()]) for k in obs[0]}
     actor = policy._model.compute_actor({'obs': stacked, **policy._model.compute_structure({'obs': stacked})})
-    assert torch.equal(actor['action'], actor['action_without_communication'])
+    assert torch.equal(actor['action'], policy._model.action_without_communication(actor['thought']))
     assert torch.allclose(torch.stack([evaluation[e]['action'] for e in obs]), actor['action'])
     assert len(policy._gain_queue) == 0
     assert 'actor_loss' in policy.learn_mode.forward(collect_transitions(policy, 4))
