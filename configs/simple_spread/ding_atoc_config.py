@@ -46,7 +46,7 @@ main_config = dict(
             n_agent=n_agent,
             # (int) Size of a thought; even (BiLSTM channel).
             thought_size=64,
-            # (int) m: collaborators per initiator, within the observable field (here: every other agent).
+            # (int) m: collaborators per initiator, within the observable field (here every other agent).
             group_size=min(3, n_agent - 1),
             # (float) p_i above this makes agent i an initiator.
             initiator_threshold=0.5,
