@@ -33,13 +33,14 @@ def measure_env_sizes(env: BaseEnv, seed: int = 0) -> Dict[str, Optional[int]]:
     action_space = env.action_space
     env.close()
     state = obs[AGENT_STATE] if isinstance(obs, dict) else obs
-    sizes = {'agents': state.shape[-2], 'obs': state.shape[-1], 'global': None}
+    sizes = {'agents': int(state.shape[-2]), 'obs': int(state.shape[-1]), 'global': None}
     if isinstance(obs, dict) and GLOBAL_STATE in obs:
-        sizes['global'] = obs[GLOBAL_STATE].shape[-1]
+        sizes['global'] = int(obs[GLOBAL_STATE].shape[-1])
     space = getattr(action_space, 'spaces', None)  # per-agent dict spaces: read one agent's
     one_agent = next(iter(space.values())) if isinstance(space, dict) else action_space
     shape = getattr(one_agent, 'shape', None)
-    sizes['action'] = shape[-1] if shape else getattr(one_agent, 'n', None)
+    count = shape[-1] if shape else getattr(one_agent, 'n', None)
+    sizes['action'] = None if count is None else int(count)  # gymnasium gives numpy ints; DI-engine wants int
     return sizes
 
 

@@ -16,3 +16,13 @@ def test_default_config_scales_to_any_team_size(n_agent):
     assert main_config.policy.model.group_size < n_agent
     cfg = compile_config(main_config, create_cfg=create_config, auto=True, save_cfg=False)
     check_env_matches_config(cfg, CooperativeNavigationEnv(cfg.env))  # raises on any mismatch
+
+
+@pytest.mark.parametrize('config', ['qmix_config.py', 'mappo_config.py', 'atoc_config.py'])
+def test_baseline_configs_scale_with_python_int_sizes(config):
+    path = DEFAULT_CONFIG.replace('ding_atoc_config.py', config)
+    main_config, _ = with_team_size(*load_config(path), 7)
+    model = main_config.policy.model
+    sizes = [value for key, value in model.items() if key.endswith('shape') or key in ('n_agent', 'agent_num')]
+    assert sizes and all(type(value) is int for value in sizes)
+    assert 7 in sizes
