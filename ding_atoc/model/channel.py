@@ -11,11 +11,11 @@ import torch.nn as nn
 from .grouping import NO_AGENT
 
 
-def reverse_within_length(length: torch.Tensor, max_length: int) -> torch.Tensor:
+def left_aligned_index(length: torch.Tensor, max_length: int) -> torch.Tensor:
     """
     Overview:
-        Index that reverses the first ``length`` positions of every sequence and leaves the padding in place.
-        Applying it twice gives the identity, so it both reverses the input and restores the output order.
+        Index that moves the first ``length`` positions of every sequence to its end (left padding). Position p
+        of the result reads position ``p - (L - length)``; padding reads position 0 and is never used.
     Arguments:
         - length (:obj:`torch.Tensor`): long, the valid length of each sequence.
         - max_length (:obj:`int`): the padded length L.
@@ -26,8 +26,8 @@ def reverse_within_length(length: torch.Tensor, max_length: int) -> torch.Tensor
         - index: :math:`(N, L)`
     """
     position = torch.arange(max_length, device=length.device).unsqueeze(0)
-    length = length.unsqueeze(1)
-    return torch.where(position < length, length - 1 - position, position)
+    shift = position - (max_length - length.unsqueeze(1))
+    return shift.clamp(min=0)
 
 
 class BiLSTMChannel(nn.Module):
@@ -35,8 +35,9 @@ class BiLSTMChannel(nn.Module):
     Overview:
         ATOC's communication channel: a bidirectional LSTM over the thoughts of a group, initiator first. Each
         direction has ``thought_size // 2`` units, so an integrated thought has the size of a thought and can
-        enter a further group. Padded groups are exact: the backward direction reads each group reversed within
-        its own length, which needs no packed sequences and so no lengths on the host.
+        enter a further group. Groups shorter than the padded length stay exact without packed sequences (which
+        need the lengths on the host): the forward direction reads the groups right-padded, the backward direction
+        left-padded, both in one LSTM call over the two copies.
     Interfaces:
         ``__init__``, ``forward``
     """
@@ -49,14 +50,14 @@ class BiLSTMChannel(nn.Module):
         super().__init__()
         if thought_size % 2 != 0:
             raise ValueError(f"model.thought_size must be even for the bidirectional LSTM channel, got {thought_size}")
-        self.forward_lstm = nn.LSTM(thought_size, thought_size // 2, batch_first=True)
-        self.backward_lstm = nn.LSTM(thought_size, thought_size // 2, batch_first=True)
+        self.lstm = nn.LSTM(thought_size, thought_size // 2, batch_first=True, bidirectional=True)
 
-    def forward(self, sequence: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
+    def forward(self, sequence: torch.Tensor, length: torch.Tensor, full: bool = False) -> torch.Tensor:
         """
         Arguments:
             - sequence (:obj:`torch.Tensor`): thoughts of the members of each group, padded at the end.
             - length (:obj:`torch.Tensor`): long, number of members of each group.
+            - full (:obj:`bool`): the caller knows that every group fills the padded length (one plain call).
         Returns:
             - integrated (:obj:`torch.Tensor`): integrated thought of every member; padded positions are garbage.
         Shapes:
@@ -64,12 +65,18 @@ class BiLSTMChannel(nn.Module):
             - length: :math:`(N,)`
             - integrated: :math:`(N, L, T)`
         """
-        forward_out, _ = self.forward_lstm(sequence)
-        reverse = reverse_within_length(length, sequence.shape[1]).unsqueeze(-1)
-        backward_in = sequence.gather(1, reverse.expand_as(sequence))
-        backward_out, _ = self.backward_lstm(backward_in)
-        backward_out = backward_out.gather(1, reverse.expand_as(backward_out))
-        return torch.cat([forward_out, backward_out], dim=-1)
+        if full:
+            return self.lstm(sequence)[0]
+        count, max_length, _ = sequence.shape
+        left = left_aligned_index(length, max_length).unsqueeze(-1)
+        both, _ = self.lstm(torch.cat([sequence, sequence.gather(1, left.expand_as(sequence))]))
+        half = both.shape[-1] // 2
+        forward_part = both[:count, :, :half]
+        # Undo the left alignment: valid position p of the group sits at p + (L - length) in the second copy.
+        right = (torch.arange(max_length, device=length.device).unsqueeze(0) + (max_length - length.unsqueeze(1)))
+        right = right.clamp(max=max_length - 1).unsqueeze(-1)
+        backward_part = both[count:, :, half:].gather(1, right.expand(-1, -1, half))
+        return torch.cat([forward_part, backward_part], dim=-1)
 
 
 def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[str, torch.Tensor]) -> torch.Tensor:
@@ -80,7 +87,8 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
         the earlier one; agents in no group keep their own thought. One host synchronisation, before the loop,
         reads how many groups each round has.
     Arguments:
-        - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``.
+        - channel (:obj:`nn.Module`): maps (sequence, length, full) to integrated sequences, e.g. \
+            ``BiLSTMChannel``; ``full`` says that every group of the call fills all slots.
         - thought (:obj:`torch.Tensor`): every agent's thought.
         - structure (:obj:`Dict[str, torch.Tensor]`): ``group`` and ``group_round`` from \
             ``communication_structure``.
@@ -99,16 +107,20 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
     member_row = torch.where(group == NO_AGENT, sink, group + offset).view(sink, -1)
     flat_round = group_round.view(-1)
     order = torch.argsort(flat_round, stable=True)
-    groups_per_round = torch.bincount(flat_round + 1).tolist()  # the one host sync: [no group, round 0, ...]
+    # The one host synchronisation: groups per round ([no group, round 0, ...]) and, per round, groups that do
+    # not fill all m + 1 slots (rounds without any take the channel's plain path).
+    full = (member_row != sink).all(dim=1)
+    counts = torch.stack([torch.bincount(flat_round + 1), torch.bincount(flat_round + 1, weights=(~full).float())])
+    groups_per_round, partial_per_round = counts.tolist()
 
     # Rounds write into one buffer in place: no copy of every agent's thought per round. Reading it by index
     # saves only the indices for backward, so the in-place writes keep autograd's version checks satisfied.
     state = torch.cat([thought.reshape(sink, size), thought.new_zeros(1, size)], dim=0)
-    start = groups_per_round[0]
-    for count in groups_per_round[1:]:
-        rows = member_row[order[start:start + count]]  # (n, m + 1)
-        start += count
+    start = int(groups_per_round[0])
+    for count, partial in zip(groups_per_round[1:], partial_per_round[1:]):
+        rows = member_row[order[start:start + int(count)]]  # (n, m + 1)
+        start += int(count)
         length = (rows != sink).sum(dim=1)
-        integrated = channel(state[rows], length)
+        integrated = channel(state[rows], length, full=partial == 0)
         state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size))
     return state[:sink].view(batch, n_agent, size)

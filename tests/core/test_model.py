@@ -8,20 +8,25 @@ from tests.conftest import DEVICES
 from tests.core.helpers import force_initiators, random_obs
 
 
-def test_channel_equals_a_packed_bidirectional_lstm():
+@pytest.mark.parametrize('length', [[5, 1, 3, 2], [5, 5, 5, 5], [1, 1, 1, 1]])
+def test_channel_equals_a_packed_bidirectional_lstm(length):
     channel = BiLSTMChannel(thought_size=6)
-    reference = torch.nn.LSTM(6, 3, batch_first=True, bidirectional=True)
-    with torch.no_grad():
-        for name in ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'):
-            getattr(reference, f'{name}_l0').copy_(getattr(channel.forward_lstm, f'{name}_l0'))
-            getattr(reference, f'{name}_l0_reverse').copy_(getattr(channel.backward_lstm, f'{name}_l0'))
     sequence = torch.randn(4, 5, 6)
-    length = torch.tensor([5, 1, 3, 2])
-    ours = channel(sequence, length)
+    length = torch.tensor(length)
     packed = pack_padded_sequence(sequence, length, batch_first=True, enforce_sorted=False)
-    expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True, total_length=5)
+    expected, _ = pad_packed_sequence(channel.lstm(packed)[0], batch_first=True, total_length=5)
     valid = torch.arange(5).unsqueeze(0) < length.unsqueeze(1)
-    assert torch.allclose(ours[valid], expected[valid], atol=1e-6)
+    assert torch.allclose(channel(sequence, length)[valid], expected[valid], atol=1e-6)
+    if (length == 5).all():  # the plain path for full groups gives the same
+        assert torch.allclose(channel(sequence, length, full=True), expected, atol=1e-6)
+    # Gradients agree too (padded positions receive none).
+    ours_input, reference_input = sequence.clone().requires_grad_(), sequence.clone().requires_grad_()
+    weight = torch.randn(4, 5, 6) * valid.unsqueeze(-1)
+    (channel(ours_input, length) * weight).sum().backward()
+    packed = pack_padded_sequence(reference_input, length, batch_first=True, enforce_sorted=False)
+    reference, _ = pad_packed_sequence(channel.lstm(packed)[0], batch_first=True, total_length=5)
+    (reference * weight).sum().backward()
+    assert torch.allclose(ours_input.grad, reference_input.grad, atol=1e-6)
 
 
 @pytest.mark.parametrize('device', DEVICES)

@@ -88,7 +88,7 @@ class ShiftChannel(torch.nn.Module):
         super().__init__()
         self.shift = shift
 
-    def forward(self, sequence, length):
+    def forward(self, sequence, length, full=False):
         return sequence + self.shift
 
 
