@@ -12,8 +12,12 @@ from ding.torch_utils import MLP
 from ding.utils import MODEL_REGISTRY
 
 from ..obs_keys import AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
-from .channel import BiLSTMChannel, integrate_groups
+from .channel import AttentionChannel, BiLSTMChannel, integrate_groups
 from .grouping import communication_structure
+
+
+#: ``model.channel`` -> the module that integrates a group's thoughts.
+CHANNELS = {'bilstm': BiLSTMChannel, 'attention': AttentionChannel}
 
 
 def _mlp(in_size: int, hidden_size: int, out_size: int, layer_num: int, output_activation: bool) -> nn.Module:
@@ -51,6 +55,7 @@ class DingATOC(nn.Module):
             initiator_threshold: float = 0.5,
             communication: bool = True,
             initiate_all: bool = False,
+            channel: str = 'bilstm',
             global_obs_shape: Optional[int] = None,
             critic_use_global_state: bool = False,
     ) -> None:
@@ -70,6 +75,8 @@ class DingATOC(nn.Module):
             - communication (:obj:`bool`): False gives the no-communication ablation (no agent initiates).
             - initiate_all (:obj:`bool`): every agent initiates at every decision, the attention unit is not \
                 consulted: the "communicate with everyone in range" ablation.
+            - channel (:obj:`str`): ``'bilstm'`` (the paper's bidirectional LSTM) or ``'attention'`` (scaled \
+                dot-product attention over the received thoughts, fused with the own thought).
             - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
             - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
         """
@@ -82,6 +89,8 @@ class DingATOC(nn.Module):
             raise ValueError(f"model.group_size must be below model.n_agent={n_agent}, got {group_size}")
         if not 0.0 < initiator_threshold < 1.0:
             raise ValueError(f"model.initiator_threshold must lie in (0, 1), got {initiator_threshold}")
+        if channel not in CHANNELS:
+            raise ValueError(f"model.channel must be one of {sorted(CHANNELS)}, got {channel!r}")
         if critic_use_global_state:
             _check_positive_int('model.global_obs_shape (needed by critic_use_global_state)', global_obs_shape)
         self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
@@ -94,7 +103,7 @@ class DingATOC(nn.Module):
         # mu_II reads (h_i, h~_i); Tanh bounds the action to [-1, 1].
         head = nn.Sequential(_mlp(2 * thought_size, actor_hidden_size, action_shape, 2, False), nn.Tanh())
         # ``actor`` holds everything the DDPG actor loss trains: mu_I, the channel and mu_II.
-        self.actor = nn.ModuleDict({'encoder': encoder, 'channel': BiLSTMChannel(thought_size), 'head': head})
+        self.actor = nn.ModuleDict({'encoder': encoder, 'channel': CHANNELS[channel](thought_size), 'head': head})
         critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0)
         self.critic = _mlp(critic_in, critic_hidden_size, 1, 3, output_activation=False)
         self.attention_unit = _mlp(thought_size, attention_hidden_size, 1, 2, output_activation=False)

@@ -124,3 +124,53 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
         integrated = channel(state[rows], length, full=partial == 0)
         state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size))
     return state[:sink].view(batch, n_agent, size)
+
+
+class AttentionChannel(nn.Module):
+    """
+    Overview:
+        An attention channel, selectable instead of the BiLSTM (``model.channel='attention'``): each member's query
+        comes from its own thought, keys and values from the thoughts received from the other members of the
+        group, scaled dot product, masked for absent members (padding, lost messages); the attended message is
+        fused with the own thought into a thought-sized integrated thought. A member that receives nothing
+        integrates a zero message.
+    Interfaces:
+        ``__init__``, ``forward``
+    """
+
+    def __init__(self, thought_size: int, key_size: int = 32) -> None:
+        """
+        Arguments:
+            - thought_size (:obj:`int`): size of a thought.
+            - key_size (:obj:`int`): size of queries and keys.
+        """
+        super().__init__()
+        self.query = nn.Linear(thought_size, key_size)
+        self.key = nn.Linear(thought_size, key_size)
+        self.value = nn.Linear(thought_size, thought_size)
+        self.fuse = nn.Sequential(nn.Linear(2 * thought_size, thought_size), nn.Tanh())
+        self.scale = key_size ** -0.5
+
+    def forward(self, sequence: torch.Tensor, length: torch.Tensor, full: bool = False) -> torch.Tensor:
+        """
+        Arguments:
+            - sequence (:obj:`torch.Tensor`): thoughts of the members of each group, padded at the end.
+            - length (:obj:`torch.Tensor`): long, number of members of each group.
+            - full (:obj:`bool`): unused (masks are cheap); kept for the channel interface.
+        Returns:
+            - integrated (:obj:`torch.Tensor`): integrated thought of every member; padded positions are garbage.
+        Shapes:
+            - sequence: :math:`(N, L, T)`
+            - length: :math:`(N,)`
+            - integrated: :math:`(N, L, T)`
+        """
+        max_length = sequence.shape[1]
+        position = torch.arange(max_length, device=sequence.device)
+        present = position.unsqueeze(0) < length.unsqueeze(1)  # (N, L)
+        # Member i attends to the other present members j != i.
+        mask = present.unsqueeze(1) & (position.unsqueeze(0) != position.unsqueeze(1)).unsqueeze(0)  # (N, L, L)
+        scores = torch.einsum('nik,njk->nij', self.query(sequence), self.key(sequence)) * self.scale
+        # A large finite fill keeps fully masked rows finite (and their gradient free of NaN); they are zeroed next.
+        weights = torch.softmax(scores.masked_fill(~mask, -1e9), dim=-1) * mask
+        received = torch.einsum('nij,njt->nit', weights, self.value(sequence))
+        return self.fuse(torch.cat([sequence, received], dim=-1))

@@ -76,6 +76,9 @@ class DingATOCPolicy(Policy):
             # (bool) Every agent initiates at every decision, ignoring the attention unit (ablation: communicate
             # with everyone in range, up to group_size).
             initiate_all=False,
+            # (str) Communication channel: 'bilstm' (the paper's) or 'attention' (scaled dot product over the
+            # received thoughts, masked for absent members, fused with the own thought).
+            channel='bilstm',
             # (bool) Centralized critic: Q also reads obs['global_state'] (then set model.global_obs_shape).
             critic_use_global_state=False,
         ),

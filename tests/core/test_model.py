@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ding_atoc.model import BiLSTMChannel, DingATOC, communication_structure
+from ding_atoc.model import AttentionChannel, BiLSTMChannel, DingATOC, communication_structure
 from tests.conftest import DEVICES
 from tests.core.helpers import force_initiators, random_obs
 
@@ -29,10 +29,15 @@ def test_channel_equals_a_packed_bidirectional_lstm(length):
     assert torch.allclose(ours_input.grad, reference_input.grad, atol=1e-6)
 
 
+CHANNEL_TYPES = ['bilstm', 'attention']
+
+
+@pytest.mark.parametrize('channel', CHANNEL_TYPES)
 @pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('batch,n_agent', [(1, 2), (3, 5), (8, 20), (2, 100)])
-def test_shapes(device, batch, n_agent):
-    model = DingATOC(obs_shape=6, action_shape=2, n_agent=n_agent, thought_size=8, group_size=1).to(device)
+def test_shapes(device, batch, n_agent, channel):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=n_agent, thought_size=8, group_size=1, channel=channel)
+    model = model.to(device)
     obs = {k: v.to(device) for k, v in random_obs(n_agent, 6, batch, field=min(3, n_agent)).items()}
     structure = model.compute_structure({'obs': obs}, explore=True)
     assert structure['group'].shape == (batch, n_agent, 2)
@@ -55,8 +60,9 @@ def test_without_distance_matrix_groups_by_thought_distance():
     assert torch.equal(structure['group'], expected['group'])
 
 
-def test_critic_gradient_reaches_the_encoder_through_the_channel():
-    model = DingATOC(obs_shape=6, action_shape=2, n_agent=4, thought_size=8, group_size=1)
+@pytest.mark.parametrize('channel', CHANNEL_TYPES)
+def test_critic_gradient_reaches_the_encoder_through_the_channel(channel):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=4, thought_size=8, group_size=1, channel=channel)
     obs = random_obs(4, 6, batch=1)
     obs['agent_state'].requires_grad_(True)
     structure = communication_structure(torch.tensor([[True, False, False, False]]), obs['agent_distance'], 1)
@@ -88,6 +94,25 @@ def test_global_state_critic():
         model.compute_critic({'obs': obs, 'action': action})
 
 
+def test_attention_channel_ignores_absent_members_and_their_content():
+    channel = AttentionChannel(thought_size=6)
+    sequence = torch.randn(3, 4, 6)
+    length = torch.tensor([4, 2, 1])
+    out = channel(sequence, length)
+    changed = sequence.clone()
+    changed[1, 2:] = torch.randn(2, 6)  # padding of group 1
+    changed[2, 1:] = torch.randn(3, 6)  # group 2 is one member: it receives nothing
+    out_changed = channel(changed, length)
+    assert torch.allclose(out[1, :2], out_changed[1, :2]) and torch.allclose(out[2, :1], out_changed[2, :1])
+    alone = channel.fuse(torch.cat([sequence[2, :1], torch.zeros(1, 6)], dim=-1))
+    assert torch.allclose(out[2, :1], alone)
+    # A present member's content does change the others' integrated thoughts.
+    changed[0, 3] += 1.0
+    assert not torch.allclose(channel(changed, length)[0, :3], out[0, :3])
+    out.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in channel.parameters())
+
+
 @pytest.mark.parametrize('kwargs,message', [
     (dict(thought_size=7), 'thought_size must be even'),
     (dict(group_size=5), 'group_size must be below model.n_agent=5'),
@@ -96,6 +121,7 @@ def test_global_state_critic():
     (dict(initiator_threshold=0.0), r'initiator_threshold must lie in \(0, 1\)'),
     (dict(n_agent=1, group_size=1), 'n_agent must be an integer >= 2'),
     (dict(critic_use_global_state=True), 'global_obs_shape'),
+    (dict(channel='gru'), 'model.channel must be one of'),
 ])
 def test_inconsistent_config_fails_at_construction(kwargs, message):
     arguments = dict(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
