@@ -288,7 +288,7 @@ def ours_collect_fn(policy: DingATOCPolicy, obs: Dict[str, torch.Tensor], share:
         with torch.no_grad():
             structure = model.compute_structure({'obs': obs}, explore=True)
             actor = model.compute_actor({'obs': obs, **structure})
-            policy._record_gain(obs, actor, structure, renewed=renewed)
+            policy._record_gain(obs, actor, {**structure, 'renewed': renewed})
         share[:] = [structure['initiator'].float().mean().item()]
 
     return run

@@ -13,7 +13,7 @@ from ding.utils import MODEL_REGISTRY
 
 from ..obs_keys import AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
 from .channel import AttentionChannel, BiLSTMChannel, integrate_groups
-from .grouping import communication_structure
+from .grouping import communication_structure, group_members
 
 
 #: ``model.channel`` -> the module that integrates a group's thoughts.
@@ -182,18 +182,27 @@ class DingATOC(nn.Module):
     def compute_actor(self, inputs: Dict) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            a_i = mu_II(h_i, h~_i) for a given communication structure.
+            a_i = mu_II(h_i, h~_i) for a given communication structure. Members of a group take h~_i from the
+            channel; the others keep h~_i = h_i.
         Arguments:
-            - inputs (:obj:`Dict`): ``obs``, ``group``, ``group_round`` (from ``compute_structure`` or replay), \
-                and optionally ``thought`` (from ``compute_structure``, to encode the observation only once).
+            - inputs (:obj:`Dict`): ``obs``, ``group``, ``group_round`` (from ``compute_structure`` or replay); \
+                optionally ``thought`` (from ``compute_structure``, to encode the observation only once) and \
+                ``channel_state``, the observations the received messages were computed from when they arrive \
+                late (default: this step's).
         Returns:
             - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``thought``, ``integrated_thought``.
         Shapes:
+            - channel_state: :math:`(B, A, D)`
             - action: :math:`(B, A, action_shape)`
             - thought, integrated_thought: :math:`(B, A, T)`
         """
         thought = inputs['thought'] if 'thought' in inputs else self.thought(inputs['obs'])
-        integrated = integrate_groups(self.actor['channel'], thought, inputs)
+        if 'channel_state' in inputs:
+            message = self.actor['encoder'](self._agent_state({AGENT_STATE: inputs['channel_state']}))
+            integrated = integrate_groups(self.actor['channel'], message, inputs)
+            integrated = torch.where(group_members(inputs['group']).unsqueeze(-1), integrated, thought)
+        else:
+            integrated = integrate_groups(self.actor['channel'], thought, inputs)
         return {
             'action': self.actor['head'](torch.cat([thought, integrated], dim=-1)),
             'thought': thought,

@@ -108,3 +108,17 @@ def group_mean(value: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
     slots = torch.where(member, group, n_agent).view(batch, -1)
     total = padded.gather(1, slots).view_as(group).sum(dim=-1)
     return total / member.sum(dim=-1).clamp(min=1)
+
+
+def group_members(group: torch.Tensor) -> torch.Tensor:
+    """
+    Overview:
+        Which agents belong to at least one group.
+    Shapes:
+        - group: :math:`(B, A, m + 1)`, long, ``NO_AGENT`` padded
+        - members: :math:`(B, A)`, bool
+    """
+    batch, n_agent = group.shape[:2]
+    slots = torch.where(group == NO_AGENT, n_agent, group).view(batch, -1)
+    member = torch.zeros(batch, n_agent + 1, dtype=torch.bool, device=group.device)
+    return member.scatter(1, slots, True)[:, :n_agent]

@@ -25,6 +25,7 @@ from ding.utils.data import default_collate, default_decollate
 
 from ..model.grouping import NO_AGENT, group_mean
 from ..obs_keys import AGENT_STATE
+from .channel_conditions import ChannelConditions
 from .comm_stats import CommunicationStats
 from .gain_queue import CommunicationGainQueue
 from .structure_memory import StructureMemory
@@ -63,6 +64,15 @@ class DingATOCPolicy(Policy):
         action_space='continuous',
         # (int) T: steps a communication structure lasts before initiators are decided again (1: every step).
         comm_interval=15,
+        # Communication under real conditions, in collection, evaluation and learning alike.
+        channel_conditions=dict(
+            # (int) d: a message is delivered d steps after it was sent (0: at once).
+            delay=0,
+            # (float) Each message is lost with this probability; the sender is left out of that integration.
+            drop_prob=0.0,
+            # (int or None) Messages older than this many steps are not used (None: no limit).
+            max_age=None,
+        ),
         model=dict(
             # (int) Size of a thought h_i; even, since each direction of the BiLSTM channel has half of it.
             thought_size=64,
@@ -174,13 +184,18 @@ class DingATOCPolicy(Policy):
         self._learn_model.train()
         self._target_model.train()
         obs, next_obs = data['obs'], data['next_obs']
-        structure = {key: data[key] for key in STRUCTURE_KEYS}
+        structure = {key: data[key] for key in STRUCTURE_KEYS + ('channel_state', ) if key in data}
+        if 'next_channel_state' in data:  # late messages: those arriving at o' are known exactly
+            next_structure = {key: data[f'next_{key}'] for key in STRUCTURE_KEYS + ('channel_state', )}
+        else:
+            next_structure = structure
 
         q_value = self._learn_model.forward({'obs': obs, 'action': data['action']}, mode='compute_critic')['q_value']
         with torch.no_grad():
-            # The target action at o' replays the transition's structure: it is the structure of o' except on
-            # the step where a new one is decided.
-            next_action = self._target_model.forward({'obs': next_obs, **structure}, mode='compute_actor')['action']
+            # Without delay, the target action at o' replays the transition's structure: it is the structure of o'
+            # except on the step where a new one is decided (and, with losses, up to that step's losses).
+            next_inputs = {'obs': next_obs, **next_structure}
+            next_action = self._target_model.forward(next_inputs, mode='compute_actor')['action']
             target_q = self._target_model.forward({'obs': next_obs, 'action': next_action}, mode='compute_critic')
         weight = data['weight'].unsqueeze(1) if data['weight'] is not None else None
         td_data = v_1step_td_data(q_value, target_q['q_value'], data['reward'], data['done'], weight)
@@ -274,6 +289,7 @@ class DingATOCPolicy(Policy):
         self._collect_model.reset()
         self._collect_memory = StructureMemory(self._cfg.comm_interval)
         self._collect_stats = CommunicationStats()
+        self._collect_channel = ChannelConditions(**self._cfg.channel_conditions)
 
     def _forward_collect(self, data: Dict[int, Any], **kwargs) -> Dict[int, Any]:
         """
@@ -292,33 +308,52 @@ class DingATOCPolicy(Policy):
         with torch.no_grad():
             fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
             structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
-            self._collect_stats.update(structure)
-            # A renewed structure was decided on this step's thoughts; a kept one is replayed on them as well.
-            actor = self._model.compute_actor({'obs': obs, 'thought': fresh['thought'], **structure})
+            arrived = self._transmit(self._collect_channel, self._collect_stats, env_ids, obs, structure, renewed)
+            actor = self._model.compute_actor({'obs': obs, 'thought': fresh['thought'], **arrived})
             # Learn mode shares this policy object (serial and task pipeline); dQ only matters to the attention unit.
             if hasattr(self, '_gain_queue') and self._model.communication and not self._model.initiate_all:
-                self._record_gain(obs, actor, structure, renewed)
+                self._record_gain(obs, actor, arrived)
             # DI-engine's noise wrapper perturbs and clips the action.
             action = self._collect_model.add_noise(actor['action'])
-        return self._decollate(env_ids, {'action': action, **structure})
+        arrived.pop('renewed')
+        return self._decollate(env_ids, {'action': action, **arrived})
+
+    @staticmethod
+    def _transmit(
+            channel: ChannelConditions, stats: CommunicationStats, env_ids: List[int], obs: Dict[str, torch.Tensor],
+            structure: Dict[str, torch.Tensor], renewed: torch.Tensor
+    ) -> Dict[str, torch.Tensor]:
+        """
+        Overview:
+            The messages of this step's structure that arrive now (all of them, at once, on an ideal channel),
+            with ``renewed`` (whether their structure was decided when they were sent); records the statistics.
+        """
+        if not channel.active:
+            stats.update(structure)
+            return {**structure, 'renewed': renewed}
+        arrived = channel.transmit(env_ids, obs[AGENT_STATE], structure, renewed)
+        stats.update(structure, delivered=arrived, dropped=arrived.pop('dropped'))
+        return arrived
 
     def _record_gain(
-            self, obs: Dict[str, torch.Tensor], actor: Dict[str, torch.Tensor], structure: Dict[str, torch.Tensor],
-            renewed: torch.Tensor
+            self, obs: Dict[str, torch.Tensor], actor: Dict[str, torch.Tensor], arrived: Dict[str, torch.Tensor]
     ) -> None:
         """
         Overview:
             dQ_i = mean over the group of Q(o_j, a_j with communication) - Q(o_j, a_j without), for every group
-            formed on this step, pushed with the initiator's observation to the dQ queue. A structure that lasts
-            several steps is scored once, when it is formed.
+            integrated on this step whose structure was formed when its messages were sent, pushed with the
+            initiator's observation at that time (the one it decided on) to the dQ queue. A structure that lasts
+            several steps is scored once.
         """
+        structure, renewed = arrived, arrived['renewed']
+        sender_state = arrived.get('channel_state', obs[AGENT_STATE])
         action_alone = self._model.action_without_communication(actor['thought'])
         both = {key: torch.cat([value, value]) for key, value in obs.items()}  # one critic pass for both actions
         q_value = self._model.compute_critic({'obs': both, 'action': torch.cat([actor['action'], action_alone])})
         q_with, q_without = q_value['q_value'].chunk(2)
         gain = group_mean(q_with - q_without, structure['group'])
         new_group = (structure['group_round'] != NO_AGENT) & renewed.unsqueeze(1)
-        self._gain_queue.push(obs[AGENT_STATE][new_group], gain[new_group])
+        self._gain_queue.push(sender_state[new_group], gain[new_group])
 
     def _process_transition(self, obs: Any, policy_output: Dict[str, torch.Tensor],
                             timestep: namedtuple) -> Dict[str, torch.Tensor]:
@@ -329,7 +364,9 @@ class DingATOCPolicy(Policy):
             'reward': timestep.reward,
             'done': timestep.done,
         }
-        transition.update({key: policy_output[key] for key in STRUCTURE_KEYS})
+        # The structure of the messages integrated on this step (and, when they arrive late, what they were computed
+        # from): learning replays them with the current networks.
+        transition.update({key: value for key, value in policy_output.items() if key != 'action'})
         return transition
 
     def _get_train_sample(self, transitions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -338,12 +375,14 @@ class DingATOCPolicy(Policy):
 
     def _reset_collect(self, data_id: Optional[List[int]] = None) -> None:
         self._collect_memory.reset(data_id)
+        self._collect_channel.reset(data_id)
 
     def _init_eval(self) -> None:
         self._eval_model = model_wrap(self._model, wrapper_name='base')
         self._eval_model.reset()
         self._eval_memory = StructureMemory(self._cfg.comm_interval)
         self._eval_stats = CommunicationStats()
+        self._eval_channel = ChannelConditions(**self._cfg.channel_conditions)
 
     def _forward_eval(self, data: Dict[int, Any]) -> Dict[int, Any]:
         """
@@ -355,13 +394,16 @@ class DingATOCPolicy(Policy):
         self._eval_model.eval()
         with torch.no_grad():
             fresh = self._eval_model.forward({'obs': obs}, mode='compute_structure')
-            structure, _ = self._eval_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
-            self._eval_stats.update(structure)
-            action = self._eval_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
-        return self._decollate(env_ids, {'action': action, **structure})
+            structure, renewed = self._eval_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            arrived = self._transmit(self._eval_channel, self._eval_stats, env_ids, obs, structure, renewed)
+            arrived.pop('renewed')
+            inputs = {'obs': obs, 'thought': fresh['thought'], **arrived}
+            action = self._eval_model.forward(inputs, mode='compute_actor')['action']
+        return self._decollate(env_ids, {'action': action, **arrived})
 
     def _reset_eval(self, data_id: Optional[List[int]] = None) -> None:
         self._eval_memory.reset(data_id)
+        self._eval_channel.reset(data_id)
 
     def pop_communication_stats(self, mode: str) -> Dict[str, float]:
         """

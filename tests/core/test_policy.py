@@ -234,14 +234,16 @@ def test_communication_stats_count_initiators_and_group_sizes():
     policy.eval_mode.forward(obs)
     policy.eval_mode.forward(obs)
     stats = policy.pop_communication_stats('eval')
-    assert stats == {'initiator_share': 1.0, 'groups_formed': 2 * 2 * N_AGENT, 'mean_group_size': 3.0}
+    groups = 2 * 2 * N_AGENT  # 2 steps x 2 envs x every agent leads a group of 3
+    assert stats == {
+        'initiator_share': 1.0, 'groups_formed': groups, 'mean_group_size': 3.0,
+        'messages_sent': 3 * groups, 'messages_delivered': 3 * groups, 'messages_dropped': 0.0
+    }
     assert policy.pop_communication_stats('eval')['initiator_share'] == 0.0  # popped
     force_initiators(policy._model, False)
     policy._cfg.collect.sample_initiators = False
     policy.collect_mode.forward(obs)
-    assert policy.pop_communication_stats('collect') == {
-        'initiator_share': 0.0, 'groups_formed': 0.0, 'mean_group_size': 0.0
-    }
+    assert set(policy.pop_communication_stats('collect').values()) == {0.0}
 
 
 def test_initiate_all_ablation_makes_every_agent_an_initiator_and_skips_dq():
