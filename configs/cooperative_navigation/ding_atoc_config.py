@@ -35,7 +35,7 @@ action_shape = shapes['action_shape']
 main_config = dict(
     exp_name='cooperative_navigation_ding_atoc_seed0',
     # (int) Env-step budget of ``ding-atoc train`` when no --env-step is given.
-    max_env_step=60000,
+    max_env_step=40000,
     env=env_config,
     policy=dict(
         cuda=True,
@@ -55,7 +55,7 @@ main_config = dict(
             communication=True,
         ),
         learn=dict(
-            update_per_collect=10,
+            update_per_collect=40,
             batch_size=64,
             learning_rate_actor=1e-3,
             learning_rate_critic=1e-3,

@@ -48,7 +48,7 @@ main_config = dict(
             twin_critic=False,
         ),
         learn=dict(
-            update_per_collect=10,
+            update_per_collect=40,
             batch_size=64,
             # learning_rates
             learning_rate_q=5e-4,

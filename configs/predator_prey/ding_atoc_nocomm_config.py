@@ -55,7 +55,7 @@ main_config = dict(
             communication=False,
         ),
         learn=dict(
-            update_per_collect=10,
+            update_per_collect=40,
             batch_size=64,
             learning_rate_actor=1e-3,
             learning_rate_critic=1e-3,

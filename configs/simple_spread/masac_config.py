@@ -46,7 +46,7 @@ main_config = dict(
             action_space='reparameterization',
         ),
         learn=dict(
-            update_per_collect=10,
+            update_per_collect=40,
             batch_size=64,
             # learning_rates
             learning_rate_q=5e-4,

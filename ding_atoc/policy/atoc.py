@@ -94,7 +94,7 @@ class DingATOCPolicy(Policy):
         ),
         learn=dict(
             # (int) Gradient steps after each collection.
-            update_per_collect=10,
+            update_per_collect=40,
             # (int) Replay samples per gradient step.
             batch_size=64,
             # (float) Learning rate of mu_I, channel and mu_II (the actor).

@@ -55,7 +55,7 @@ def test_python_config_runs_serial_pipeline(tmp_path, monkeypatch):
     monkeypatch.setattr(ding.entry, 'serial_pipeline', small_budget)
     monkeypatch.chdir(tmp_path)
     runpy.run_path(DEFAULT_CONFIG, run_name='__main__')
-    assert calls == [(0, 60000)]
+    assert calls == [(0, load_config(DEFAULT_CONFIG)[0].max_env_step)]
     assert (tmp_path / EXP / 'ckpt' / 'ckpt_best.pth.tar').exists()
 
 
