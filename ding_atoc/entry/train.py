@@ -15,8 +15,8 @@ from ding.data import DequeBuffer
 from ding.envs import get_vec_env_setting
 from ding.framework import ding_init, task
 from ding.framework.context import OnlineRLContext
-from ding.framework.middleware import (OffPolicyLearner, StepCollector, data_pusher, interaction_evaluator,
-                                       online_logger, termination_checker)
+from ding.framework.middleware import (OffPolicyLearner, StepCollector, data_pusher, gae_estimator,
+                                       interaction_evaluator, multistep_trainer, online_logger, termination_checker)
 from ding.policy import create_policy
 from ding.utils import ENV_MANAGER_REGISTRY, set_pkg_seed
 from easydict import EasyDict
@@ -75,6 +75,12 @@ def train(
     main_config, create_config = input_cfg
     check_registry_names(EasyDict(create_config))
     cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=resume is None)
+    if cfg.policy.collect.get('unroll_len', 1) > 1:
+        raise ValueError(
+            f"policy {cfg.policy.type!r} learns from sequences (policy.collect.unroll_len="
+            f"{cfg.policy.collect.unroll_len}), which DI-engine's task pipeline does not build: run this config with "
+            "`ding -m serial -c FILE` instead"
+        )
     collector_env, evaluator_env, probe_env = build_env_managers(cfg)
     check_env_matches_config(cfg, probe_env)
     set_pkg_seed(cfg.seed, use_cuda=cfg.policy.cuda)
@@ -96,8 +102,12 @@ def train(
         task.use(evaluate)
         task.use(recorder)
         task.use(StepCollector(cfg, policy.collect_mode, collector_env))
-        task.use(data_pusher(cfg, buffer_))
-        task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
+        if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
+            task.use(gae_estimator(cfg, policy.collect_mode))
+            task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+        else:
+            task.use(data_pusher(cfg, buffer_))
+            task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
         task.use(termination_checker(max_env_step=max_env_step, max_train_iter=max_train_iter))
         task.use(final_evaluation(evaluate, recorder))
         task.use(online_logger(train_show_freq=100))

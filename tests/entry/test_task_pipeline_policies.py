@@ -1,0 +1,31 @@
+"""The task-pipeline entry trains off-policy and on-policy configs, and refuses sequence learners clearly."""
+import pytest
+import torch
+
+from ding_atoc.entry.train import train
+from tests import tiny
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize('name', ['ding_atoc', 'maddpg', 'mappo'])
+def test_task_pipeline_trains_and_summarizes(tmp_path, name):
+    main_config, create_config = tiny.shrink(*tiny.load(f'cooperative_navigation/{name}_config.py'), n_sample=50)
+    summary = train((main_config, create_config), seed=0, max_env_step=100, progress=False)
+    assert summary['evaluations'] >= 2 and summary['train_iter'] >= 1
+    assert 'occupied_landmarks' in summary and 'eval_return' in summary
+    assert (tmp_path / 'run' / 'learning_curve.png').exists()
+    assert (tmp_path / 'run' / 'ckpt' / 'ckpt_latest.pth.tar').exists()
+
+
+def test_sequence_learners_are_sent_to_the_serial_pipeline(tmp_path):
+    main_config, create_config = tiny.shrink(*tiny.load('cooperative_navigation/qmix_config.py'))
+    with pytest.raises(ValueError, match='ding -m serial'):
+        train((main_config, create_config), seed=0, max_env_step=100, progress=False)
