@@ -55,15 +55,33 @@ def evaluate(
     set_pkg_seed(seed, use_cuda=cfg.policy.cuda)
     policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
     policy.learn_mode.load_state_dict(load_checkpoint(ckpt)['policy'])
-    env = env_fn(evaluator_cfgs[0])
-    env.seed(seed, dynamic_seed=False)
+    return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
+
+
+def play_episodes(
+        policy: Any, env: Any, episodes: int, seed: int = 0, gif_path: Optional[str] = None
+) -> Dict[str, float]:
+    """
+    Overview:
+        Play ``episodes`` greedy episodes, episode k on the layout of seed ``seed + k`` (the layouts DI-engine's
+        evaluator gives its k-th env), and return the mean return and task metrics.
+    Arguments:
+        - policy (:obj:`Any`): a policy's ``eval_mode``.
+        - env (:obj:`Any`): one env built from the evaluator config; closed at the end.
+        - episodes (:obj:`int`): episodes to play.
+        - seed (:obj:`int`): seed of the first episode.
+        - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
+    Returns:
+        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics.
+    """
     results: List[Dict[str, float]] = []
     for episode in range(episodes):
+        env.seed(seed + episode, dynamic_seed=False)
         obs, done, frames, groups = env.reset(), False, [], []
-        policy.eval_mode.reset([0])
+        policy.reset([0])
         record = gif_path is not None and episode == 0 and hasattr(env, 'render_state')
         while not done:
-            output = policy.eval_mode.forward({0: obs})[0]
+            output = policy.forward({0: obs})[0]
             if record:
                 frames.append(env.render_state())
                 groups.append(groups_of(output))

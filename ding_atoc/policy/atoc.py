@@ -7,6 +7,7 @@ Overview:
 import contextlib
 import copy
 import functools
+import math
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -160,6 +161,7 @@ class DingATOCPolicy(Policy):
         )
         self._learn_model.reset()
         self._target_model.reset()
+        self._learn_steps = 0
         self._gain_queue = CommunicationGainQueue(learn.attention_queue_size, self._model.obs_shape, self._device)
 
     def _forward_learn(self, data: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -213,6 +215,11 @@ class DingATOCPolicy(Policy):
         self._optimizer_actor.step()
 
         attention_loss = self._train_attention_unit()
+        self._learn_steps += 1
+        losses = {'critic_loss': critic_loss.item(), 'actor_loss': actor_loss.item(), 'attention_loss': attention_loss}
+        for name, loss in losses.items():
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"ding_atoc diverged: {name} is {loss} at learn step {self._learn_steps}")
         self._target_model.update(self._learn_model.state_dict())
         leads = structure['group_round'] != NO_AGENT
         return {

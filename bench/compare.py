@@ -1,0 +1,247 @@
+"""
+Overview:
+    Benchmark suite: runs (env config, policy config, seed) cells under one env-step budget each, with DI-engine's
+    own serial entries (``serial_pipeline``, ``serial_pipeline_onpolicy`` for MAPPO), in parallel up to the cores
+    available, and resumable: a cell whose ``result.json`` exists is not run again. Per cell it writes
+    ``curve.csv`` (env steps, wall seconds, eval return, task metrics, read from DI-engine's evaluator logs); at
+    the end ``table.md`` (mean +- std over seeds of the final evaluation, env steps per second of training) and
+    ``curves.png`` (one panel per env, one line per policy, mean with a band over seeds).
+
+    Reliability: each cell runs in its own process with one torch thread and deterministic algorithms, so a rerun
+    with the same seed reproduces its curve on the same machine; a cell that raises (e.g. ding_atoc's non-finite
+    loss check) is recorded as failed, with the error, rather than dropped.
+
+Usage:
+    python bench/compare.py --env simple_spread --n-agent 5 --seeds 0 1 2 --env-step 50000 --out bench/results/ss5
+    python bench/compare.py --env cooperative_navigation --n-agent 10 --policies ding_atoc ding_atoc_nocomm atoc \\
+        --seeds 0 1 2 --env-step 100000 --workers 2 --out bench/results/cn10
+    python bench/compare.py --report bench/results/ss5 bench/results/cn10   # tables and curves of finished runs
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from typing import Dict, List, Optional, Tuple
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The policies compared by default (config file names without ``_config.py``); QMIX on discrete variants.
+DEFAULT_POLICIES = ('ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_commall', 'atoc', 'maddpg', 'masac', 'mappo', 'qmix')
+#: Tensorboard tag prefix of DI-engine's serial evaluator, by env step.
+EVAL_TAG = 'evaluator_step/'
+
+
+def cell_dir(out: str, env: str, n_agent: Optional[int], policy: str, seed: int) -> str:
+    size = f'n{n_agent}' if n_agent else 'default'
+    return os.path.join(out, f'{env}_{size}', policy, f'seed{seed}')
+
+
+def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str) -> Dict:
+    """
+    Overview:
+        Train one cell in ``folder`` (in this process: call it in a worker process) and write ``curve.csv`` and
+        ``result.json``. Exceptions are recorded as a failed result.
+    """
+    import torch
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    from ding.entry import serial_pipeline, serial_pipeline_onpolicy
+    from ding_atoc.entry.config_loader import load_config
+    from ding_atoc.entry.env_check import with_team_size
+
+    os.makedirs(folder, exist_ok=True)
+    os.chdir(folder)
+    start = time.time()
+    try:
+        main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
+        if n_agent:
+            main_config, create_config = with_team_size(main_config, create_config, n_agent)
+        main_config.exp_name = 'run'
+        entry = serial_pipeline_onpolicy if main_config.policy.get('on_policy', False) else serial_pipeline
+        trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
+        final = final_evaluation(trained, main_config, create_config, seed)
+        status, error = 'finished', None
+    except Exception as exc:  # recorded, not dropped: the table shows the failure
+        final, status, error = None, 'failed', f'{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}'
+    rows = read_eval_curve('run', start)
+    if final is not None:
+        rows.append({'env_step': last_env_step('run'), 'wall_s': round(time.time() - start, 2), **final})
+    write_csv('curve.csv', rows)
+    result = {'env': env, 'policy': policy, 'n_agent': n_agent, 'seed': seed, 'budget': env_step,
+              'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
+              'final': rows[-1] if rows else None}
+    with open('result.json', 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str, float]:
+    """
+    Overview:
+        Evaluate the policy a run ends with (DI-engine's serial entries evaluate every ``eval_freq`` train
+        iterations only) on the evaluator's layouts, as many episodes as its evaluator plays.
+    """
+    from ding.config import compile_config
+    from ding.envs import get_vec_env_setting
+    from ding_atoc.entry.evaluate import play_episodes
+    cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
+    env_fn, _, evaluator_cfgs = get_vec_env_setting(cfg.env, collect=False)
+    return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
+
+
+def last_env_step(exp_name: str) -> int:
+    """The last env step DI-engine logged anything at (the collector's count when the run stopped)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    last = 0
+    for folder, _, files in os.walk(exp_name):
+        if any(name.startswith('events.out.tfevents') for name in files):
+            events = EventAccumulator(folder, size_guidance={'scalars': 0})
+            events.Reload()
+            for tag in events.Tags()['scalars']:
+                if tag.endswith('_step') or '_step/' in tag:
+                    last = max([last] + [event.step for event in events.Scalars(tag)])
+    return last
+
+
+def read_eval_curve(exp_name: str, start: float) -> List[Dict[str, float]]:
+    """Evaluations logged by DI-engine's serial evaluator under ``exp_name``: one row per evaluation."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    rows: Dict[int, Dict[str, float]] = {}
+    for folder, _, files in os.walk(exp_name):
+        if not any(name.startswith('events.out.tfevents') for name in files):
+            continue
+        events = EventAccumulator(folder, size_guidance={'scalars': 0})
+        events.Reload()
+        for tag in events.Tags()['scalars']:
+            if not tag.startswith(EVAL_TAG) or not tag.endswith('_mean'):
+                continue
+            key = tag[len(EVAL_TAG):-len('_mean')]
+            key = 'eval_return' if key in ('reward', 'eval_episode_return') else key
+            for event in events.Scalars(tag):
+                row = rows.setdefault(event.step, {'env_step': event.step})
+                row[key] = event.value
+                row['wall_s'] = round(max(row.get('wall_s', 0.0), event.wall_time - start), 2)
+    return [rows[step] for step in sorted(rows)]
+
+
+def write_csv(path: str, rows: List[Dict[str, float]]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row)) or ['env_step']
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_results(out: str) -> List[Dict]:
+    results = []
+    for folder, _, files in os.walk(out):
+        if 'result.json' in files:
+            with open(os.path.join(folder, 'result.json')) as f:
+                result = json.load(f)
+            with open(os.path.join(folder, 'curve.csv'), newline='') as f:
+                result['curve'] = [{k: float(v) for k, v in row.items() if v != ''} for row in csv.DictReader(f)]
+            results.append(result)
+    return results
+
+
+def _mean_std(values: List[float]) -> str:
+    if not values:
+        return '-'
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return f'{mean:.3g} ± {std:.2g}'
+
+
+def markdown_table(results: List[Dict]) -> str:
+    """Mean +- std over seeds of the final evaluation per (env, n_agent, policy); failures are counted."""
+    groups: Dict[Tuple, List[Dict]] = {}
+    for result in results:
+        groups.setdefault((result['env'], result['n_agent'], result['policy']), []).append(result)
+    metrics = sorted({k for r in results if r['final'] for k in r['final']} - {'env_step', 'wall_s', 'eval_return'})
+    header = ['env', 'N', 'policy', 'seeds', 'failed', 'eval return'] + metrics + ['env steps/s']
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for (env, n_agent, policy), cells in sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))):
+        done = [c for c in cells if c['status'] == 'finished' and c['final']]
+        row = [env, str(n_agent or '-'), policy, str(len(cells)), str(len(cells) - len(done)),
+               _mean_std([c['final']['eval_return'] for c in done if 'eval_return' in c['final']])]
+        row += [_mean_std([c['final'][m] for c in done if m in c['final']]) for m in metrics]
+        row.append(_mean_std([c['final']['env_step'] / c['wall_s'] for c in done if c['wall_s'] > 0]))
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_curves(results: List[Dict], path: str) -> None:
+    """One panel per (env, N), one line per policy: mean eval return over seeds with a min-max band."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+    panels = sorted({(r['env'], r['n_agent']) for r in results}, key=str)
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for axis, (env, n_agent) in zip(axes[0], panels):
+        for policy in sorted({r['policy'] for r in results if (r['env'], r['n_agent']) == (env, n_agent)}):
+            curves = [r['curve'] for r in results if (r['env'], r['n_agent'], r['policy']) == (env, n_agent, policy)
+                      and r['curve'] and r['status'] == 'finished']
+            if not curves:
+                continue
+            length = min(len(c) for c in curves)
+            steps = np.array([row['env_step'] for row in curves[0][:length]])
+            values = np.array([[row.get('eval_return', np.nan) for row in c[:length]] for c in curves])
+            axis.plot(steps, values.mean(axis=0), label=policy)
+            axis.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2)
+        axis.set_title(f'{env} (N={n_agent or "default"})')
+        axis.set_xlabel('env steps')
+        axis.set_ylabel('eval return')
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def report(out: str) -> str:
+    results = read_results(out)
+    table = markdown_table(results)
+    with open(os.path.join(out, 'table.md'), 'w') as f:
+        f.write(table + '\n')
+    plot_curves(results, os.path.join(out, 'curves.png'))
+    return table
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('Usage:')[0].replace('Overview:', '').strip())
+    parser.add_argument('--env', default='cooperative_navigation', help='folder of configs/')
+    parser.add_argument('--policies', nargs='+', default=None, help=f'default: those of {DEFAULT_POLICIES} present')
+    parser.add_argument('--n-agent', type=int, default=None, help='team size (default: the configs\')')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--env-step', type=int, default=50000, help='env-step budget of every cell')
+    parser.add_argument('--workers', type=int, default=os.cpu_count(), help='cells run in parallel')
+    parser.add_argument('--out', default=os.path.join('bench', 'results', 'compare'))
+    parser.add_argument('--report', nargs='+', default=None, help='only rebuild table and curves of these folders')
+    args = parser.parse_args(argv)
+    if args.report:
+        for out in args.report:
+            print(f'## {out}\n\n{report(out)}\n')
+        return 0
+    policies = args.policies or [p for p in DEFAULT_POLICIES
+                                 if os.path.isfile(os.path.join(ROOT, 'configs', args.env, f'{p}_config.py'))]
+    out = os.path.abspath(args.out)
+    cells = [(args.env, p, args.n_agent, s, args.env_step, cell_dir(out, args.env, args.n_agent, p, s))
+             for p in policies for s in args.seeds]
+    todo = [cell for cell in cells if not os.path.isfile(os.path.join(cell[-1], 'result.json'))]
+    print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
+          f'on {args.workers} workers', flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        for result in pool.map(run_cell, *zip(*todo)) if todo else []:
+            print(f"{result['policy']} seed {result['seed']}: {result['status']} in {result['wall_s']} s", flush=True)
+    print(report(out))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, ROOT)
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The benchmark suite: reproducible cells, resumable runs, failures recorded, table and curves."""
+import csv
+import json
+import os
+
+import pytest
+import torch
+
+from bench import compare
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_state(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # run_cell changes directory
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic)
+
+
+def curve(folder):
+    with open(os.path.join(folder, 'curve.csv'), newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_cell_rerun_with_the_same_seed_reproduces_its_curve(tmp_path):
+    first, second = str(tmp_path / 'a'), str(tmp_path / 'b')
+    for folder in (first, second):
+        result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 400, folder)
+        assert result['status'] == 'finished', result['error']
+    assert len(curve(first)) >= 2 and 'occupied_landmarks' in curve(first)[0]
+    assert [r['eval_return'] for r in curve(first)] == [r['eval_return'] for r in curve(second)]
+
+
+def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):
+    out = str(tmp_path / 'suite')
+    arguments = ['--env', 'cooperative_navigation', '--policies', 'ding_atoc', 'no_such_policy', '--n-agent', '3',
+                 '--seeds', '0', '--env-step', '400', '--workers', '2', '--out', out]
+    assert compare.main(arguments) == 0
+    results = {r['policy']: r for r in compare.read_results(out)}
+    assert results['ding_atoc']['status'] == 'finished'
+    assert results['no_such_policy']['status'] == 'failed'
+    assert 'config file not found' in results['no_such_policy']['error']
+    table = open(os.path.join(out, 'table.md')).read()
+    assert '| cooperative_navigation | 3 | no_such_policy | 1 | 1 |' in table
+    assert os.path.getsize(os.path.join(out, 'curves.png')) > 0
+
+    result_file = os.path.join(compare.cell_dir(out, 'cooperative_navigation', 3, 'ding_atoc', 0), 'result.json')
+    stamp = os.path.getmtime(result_file)
+    compare.main(arguments)  # resumes: the finished cell is not run again
+    assert os.path.getmtime(result_file) == stamp
+    with open(result_file) as f:
+        assert json.load(f)['final']['env_step'] >= 400
