@@ -10,7 +10,6 @@ import os
 import re
 
 import pytest
-import torch
 from ding.config import compile_config
 from ding.envs import get_vec_env_setting
 
@@ -28,14 +27,7 @@ DING_ATOC_KEYS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp_path_one_thread(tmp_path, monkeypatch):
-    """Run in tmp_path; one intra-op thread: on a busy 2-core machine 2 threads make tiny nets several times slower."""
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 
 def _names(path):

@@ -253,3 +253,12 @@ def test_initiate_all_ablation_makes_every_agent_an_initiator_and_skips_dq():
     for output in (policy.collect_mode.forward(obs), policy.eval_mode.forward(obs)):
         assert all(out['initiator'].all() and (out['group_round'] != NO_AGENT).all() for out in output.values())
     assert len(policy._gain_queue) == 0
+
+
+def test_a_diverging_run_stops_with_an_error_that_says_where():
+    policy = make_policy(learn=dict(batch_size=8))
+    batch = collect_transitions(policy, 4)
+    for transition in batch:
+        transition['reward'] = torch.tensor([float('nan')])
+    with pytest.raises(FloatingPointError, match='critic_loss is nan at learn step 1'):
+        policy.learn_mode.forward(batch)

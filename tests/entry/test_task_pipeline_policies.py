@@ -1,18 +1,11 @@
 """The task-pipeline entry trains off-policy and on-policy configs, and refuses sequence learners clearly."""
 import pytest
-import torch
 
 from ding_atoc.entry.train import train
 from tests import tiny
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 
 @pytest.mark.parametrize('name', ['ding_atoc', 'maddpg', 'mappo'])

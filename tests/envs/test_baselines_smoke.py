@@ -5,7 +5,6 @@ by ``tests/tiny.py``, in a temporary folder. The files as they are (cooperative_
 env manager with a larger team, and the fault of DI-engine's discrete MASAC.
 """
 import pytest
-import torch
 
 from tests import tiny
 from .helpers import config_on_env
@@ -13,14 +12,7 @@ from .helpers import config_on_env
 BASELINES = ['mappo', 'masac', 'maddpg', 'qmix']
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread(tmp_path, monkeypatch):
-    """Run in tmp_path; one intra-op thread: on a busy 2-core machine 2 threads make tiny nets ~7x slower."""
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 
 @pytest.mark.parametrize('policy', BASELINES)
