@@ -15,6 +15,8 @@ Usage:
     python bench/compare.py --env simple_spread --n-agent 5 --seeds 0 1 2 --env-step 50000 --out bench/results/ss5
     python bench/compare.py --env cooperative_navigation --n-agent 10 --policies ding_atoc ding_atoc_nocomm atoc \\
         --seeds 0 1 2 --env-step 100000 --workers 2 --out bench/results/cn10
+    python bench/compare.py --env cooperative_navigation --n-agent 10 --policies ding_atoc --label ding_atoc_delay2 \
+        --set policy.channel_conditions.delay=2 --out bench/results/cn10      # a variant beside the others
     python bench/compare.py --report bench/results/ss5 bench/results/cn10   # tables and curves of finished runs
 """
 import argparse
@@ -40,11 +42,34 @@ def cell_dir(out: str, env: str, n_agent: Optional[int], policy: str, seed: int)
     return os.path.join(out, f'{env}_{size}', policy, f'seed{seed}')
 
 
-def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str) -> Dict:
+def apply_settings(config: dict, settings: Dict[str, str]) -> None:
+    """
+    Overview:
+        Set dotted keys of ``main_config`` from ``--set`` (``policy.channel_conditions.delay=2``); values are read
+        as Python literals when they parse, else kept as strings. The first key must exist (``policy``, ``env``);
+        below it, missing sections are created (a config file lists only what differs from the policy defaults).
+    """
+    import ast
+    for dotted, text in settings.items():
+        top, *parents, leaf = dotted.split('.')
+        if top not in config:
+            raise KeyError(f"--set {dotted}: the config has no {top!r}")
+        node = config[top]
+        for key in parents:
+            node = node.setdefault(key, {})
+        try:
+            node[leaf] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            node[leaf] = text
+
+
+def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str,
+             settings: Optional[Dict[str, str]] = None, label: Optional[str] = None) -> Dict:
     """
     Overview:
         Train one cell in ``folder`` (in this process: call it in a worker process) and write ``curve.csv`` and
-        ``result.json``. Exceptions are recorded as a failed result.
+        ``result.json``. ``settings`` override config keys (``--set``); ``label`` names the cell's policy in the
+        table (default: the config name). Exceptions are recorded as a failed result.
     """
     import torch
     torch.set_num_threads(1)
@@ -60,6 +85,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
         main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
         if n_agent:
             main_config, create_config = with_team_size(main_config, create_config, n_agent)
+        apply_settings(main_config, settings or {})
         main_config.exp_name = 'run'
         entry = serial_pipeline_onpolicy if main_config.policy.get('on_policy', False) else serial_pipeline
         trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
@@ -71,7 +97,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     if final is not None:
         rows.append({'env_step': last_env_step('run'), 'wall_s': round(time.time() - start, 2), **final})
     write_csv('curve.csv', rows)
-    result = {'env': env, 'policy': policy, 'n_agent': n_agent, 'seed': seed, 'budget': env_step,
+    result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed, 'budget': env_step,
               'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
               'final': rows[-1] if rows else None}
     with open('result.json', 'w') as f:
@@ -221,6 +247,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--env-step', type=int, default=50000, help='env-step budget of every cell')
     parser.add_argument('--workers', type=int, default=os.cpu_count(), help='cells run in parallel')
     parser.add_argument('--out', default=os.path.join('bench', 'results', 'compare'))
+    parser.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='config overrides for every cell, e.g. policy.channel_conditions.delay=2')
+    parser.add_argument('--label', default=None, help='name of the policy column when --set is used (one policy)')
     parser.add_argument('--report', nargs='+', default=None, help='only rebuild table and curves of these folders')
     args = parser.parse_args(argv)
     if args.report:
@@ -230,9 +259,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     policies = args.policies or [p for p in DEFAULT_POLICIES
                                  if os.path.isfile(os.path.join(ROOT, 'configs', args.env, f'{p}_config.py'))]
     out = os.path.abspath(args.out)
-    cells = [(args.env, p, args.n_agent, s, args.env_step, cell_dir(out, args.env, args.n_agent, p, s))
+    settings = dict(item.split('=', 1) for item in args.set)
+    if args.label and len(policies) != 1:
+        raise SystemExit('--label names one policy: give exactly one with --policies')
+    cells = [(args.env, p, args.n_agent, s, args.env_step,
+              cell_dir(out, args.env, args.n_agent, args.label or p, s), settings, args.label)
              for p in policies for s in args.seeds]
-    todo = [cell for cell in cells if not os.path.isfile(os.path.join(cell[-1], 'result.json'))]
+    todo = [cell for cell in cells if not os.path.isfile(os.path.join(cell[5], 'result.json'))]
     print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
           f'on {args.workers} workers', flush=True)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:

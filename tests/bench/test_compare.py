@@ -51,3 +51,18 @@ def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):
     assert os.path.getmtime(result_file) == stamp
     with open(result_file) as f:
         assert json.load(f)['final']['env_step'] >= 400
+
+
+def test_settings_override_config_keys_and_name_the_variant(tmp_path):
+    out = str(tmp_path / 'variants')
+    compare.main(['--env', 'cooperative_navigation', '--policies', 'ding_atoc', '--n-agent', '3', '--seeds', '0',
+                  '--env-step', '400', '--workers', '1', '--out', out, '--label', 'ding_atoc_delay2', '--set',
+                  'policy.channel_conditions.delay=2', 'policy.model.channel=attention'])
+    (result, ) = compare.read_results(out)
+    assert result['policy'] == 'ding_atoc_delay2' and result['status'] == 'finished', result['error']
+    assert result['settings'] == {'policy.channel_conditions.delay': '2', 'policy.model.channel': 'attention'}
+    config = {'policy': {'model': {}}}
+    compare.apply_settings(config, {'policy.model.channel': 'attention', 'policy.model.group_size': '2'})
+    assert config == {'policy': {'model': {'channel': 'attention', 'group_size': 2}}}
+    with pytest.raises(KeyError, match="no 'learner'"):
+        compare.apply_settings(config, {'learner.batch_size': '3'})
