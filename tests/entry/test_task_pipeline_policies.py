@@ -22,3 +22,12 @@ def test_sequence_learners_are_sent_to_the_serial_pipeline(tmp_path):
     main_config, create_config = tiny.shrink(*tiny.load('cooperative_navigation/qmix_config.py'))
     with pytest.raises(ValueError, match='ding -m serial'):
         train((main_config, create_config), seed=0, max_env_step=100, progress=False)
+
+
+def test_task_pipeline_runs_envs_in_subprocesses(tmp_path):
+    main_config, create_config = tiny.shrink(
+        *tiny.load('cooperative_navigation/ding_atoc_config.py'), n_sample=50, env_manager='subprocess'
+    )
+    main_config.env.collector_env_num = 2
+    summary = train((main_config, create_config), seed=0, max_env_step=100, progress=False)
+    assert summary['env_step'] >= 100 and summary['train_iter'] >= 1
