@@ -80,6 +80,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
 
     os.makedirs(folder, exist_ok=True)
     os.chdir(folder)
+    env_steps = count_env_steps()
     start = time.time()
     try:
         main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
@@ -95,7 +96,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
         final, status, error = None, 'failed', f'{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}'
     rows = read_eval_curve('run', start)
     if final is not None:
-        rows.append({'env_step': last_env_step('run'), 'wall_s': round(time.time() - start, 2), **final})
+        rows.append({'env_step': env_steps['last'], 'wall_s': round(time.time() - start, 2), **final})
     write_csv('curve.csv', rows)
     result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed, 'budget': env_step,
               'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
@@ -119,18 +120,24 @@ def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str,
     return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
 
 
-def last_env_step(exp_name: str) -> int:
-    """The last env step DI-engine logged anything at (the collector's count when the run stopped)."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    last = 0
-    for folder, _, files in os.walk(exp_name):
-        if any(name.startswith('events.out.tfevents') for name in files):
-            events = EventAccumulator(folder, size_guidance={'scalars': 0})
-            events.Reload()
-            for tag in events.Tags()['scalars']:
-                if tag.endswith('_step') or '_step/' in tag:
-                    last = max([last] + [event.step for event in events.Scalars(tag)])
-    return last
+def count_env_steps() -> Dict[str, int]:
+    """
+    Overview:
+        Record the env steps DI-engine's serial collectors report after each collection (their tensorboard logs
+        come only every ``print_freq`` collections). Patches the collectors of this worker process, which runs
+        this one cell.
+    Returns:
+        - counter (:obj:`Dict[str, int]`): ``counter['last']`` is the collectors' env-step count so far.
+    """
+    from ding.worker import EpisodeSerialCollector, SampleSerialCollector
+    counter = {'last': 0}
+    for collector in (SampleSerialCollector, EpisodeSerialCollector):
+        def counted(self, *args, _collect=collector.collect, **kwargs):
+            data = _collect(self, *args, **kwargs)
+            counter['last'] = max(counter['last'], self.envstep)
+            return data
+        collector.collect = counted
+    return counter
 
 
 def read_eval_curve(exp_name: str, start: float) -> List[Dict[str, float]]:
