@@ -2,7 +2,7 @@
 Overview:
     Benchmark suite: runs (env config, policy config, seed) cells under one env-step budget each, with DI-engine's
     own serial entries (``serial_pipeline``, ``serial_pipeline_onpolicy`` for MAPPO), in parallel up to the cores
-    available, and resumable: a cell whose ``result.json`` exists is not run again. Per cell it writes
+    available, and resumable: a finished cell is not run again (a failed one is). Per cell it writes
     ``curve.csv`` (env steps, wall seconds, eval return, task metrics, read from DI-engine's evaluator logs); at
     the end ``table.md`` (mean +- std over seeds of the final evaluation, env steps per second of training) and
     ``curves.png`` (one panel per env, one line per policy, mean with a band over seeds).
@@ -88,7 +88,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
             main_config, create_config = with_team_size(main_config, create_config, n_agent)
         apply_settings(main_config, settings or {})
         main_config.exp_name = 'run'
-        entry = serial_pipeline_onpolicy if main_config.policy.get('on_policy', False) else serial_pipeline
+        entry = serial_pipeline_onpolicy if is_on_policy(main_config, create_config) else serial_pipeline
         trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
         final = final_evaluation(trained, main_config, create_config, seed)
         status, error = 'finished', None
@@ -104,6 +104,13 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     with open('result.json', 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def is_on_policy(main_config, create_config) -> bool:
+    """Whether the config's policy is on-policy (MAPPO): the file's ``on_policy`` or the policy's default."""
+    from ding.utils import POLICY_REGISTRY
+    default = POLICY_REGISTRY.get(create_config.policy.type).default_config().get('on_policy', False)
+    return main_config.policy.get('on_policy', default)
 
 
 def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str, float]:
@@ -167,6 +174,15 @@ def write_csv(path: str, rows: List[Dict[str, float]]) -> None:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def finished(folder: str) -> bool:
+    """A cell is done when it finished; a failed cell is run again by the next invocation."""
+    path = os.path.join(folder, 'result.json')
+    if not os.path.isfile(path):
+        return False
+    with open(path) as f:
+        return json.load(f)['status'] == 'finished'
 
 
 def read_results(out: str) -> List[Dict]:
@@ -273,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     cells = [(args.env, p, args.n_agent, s, args.env_step,
               cell_dir(out, args.env, args.n_agent, args.label or p, s), settings, args.label)
              for p in policies for s in args.seeds]
-    todo = [cell for cell in cells if not os.path.isfile(os.path.join(cell[5], 'result.json'))]
+    todo = [cell for cell in cells if not finished(cell[5])]
     print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
           f'on {args.workers} workers', flush=True)
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:

@@ -47,10 +47,18 @@ def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):
 
     result_file = os.path.join(compare.cell_dir(out, 'cooperative_navigation', 3, 'ding_atoc', 0), 'result.json')
     stamp = os.path.getmtime(result_file)
-    compare.main(arguments)  # resumes: the finished cell is not run again
+    compare.main(arguments)  # resumes: the finished cell is not run again, the failed one is
     assert os.path.getmtime(result_file) == stamp
+    assert compare.finished(os.path.dirname(result_file))
+    assert not compare.finished(compare.cell_dir(out, 'cooperative_navigation', 3, 'no_such_policy', 0))
     with open(result_file) as f:
         assert json.load(f)['final']['env_step'] == 400  # the collectors' count: one collection of 400
+
+
+def test_on_policy_configs_go_to_the_on_policy_entry():
+    from tests import tiny
+    assert compare.is_on_policy(*tiny.load('cooperative_navigation/mappo_config.py'))
+    assert not compare.is_on_policy(*tiny.load('cooperative_navigation/ding_atoc_config.py'))
 
 
 def test_settings_override_config_keys_and_name_the_variant(tmp_path):
