@@ -122,3 +122,12 @@ def group_members(group: torch.Tensor) -> torch.Tensor:
     slots = torch.where(group == NO_AGENT, n_agent, group).view(batch, -1)
     member = torch.zeros(batch, n_agent + 1, dtype=torch.bool, device=group.device)
     return member.scatter(1, slots, True)[:, :n_agent]
+
+
+def count_members(structure: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """
+    Overview:
+        Members (initiators included) of all formed groups of a structure, as a float scalar tensor (no host sync).
+    """
+    leads = (structure['group_round'] != NO_AGENT).unsqueeze(-1)
+    return ((structure['group'] != NO_AGENT) & leads).float().sum()

@@ -221,22 +221,22 @@ class DingATOCPolicy(Policy):
             if not math.isfinite(loss):
                 raise FloatingPointError(f"ding_atoc diverged: {name} is {loss} at learn step {self._learn_steps}")
         self._target_model.update(self._learn_model.state_dict())
-        leads = structure['group_round'] != NO_AGENT
+        replayed = CommunicationStats()  # who communicated in the replayed transitions
+        replayed.update(structure)
+        batch_stats = replayed.pop()
         return {
             'cur_lr_actor': self._optimizer_actor.defaults['lr'],
             'cur_lr_critic': self._optimizer_critic.defaults['lr'],
             # DI-engine's task-pipeline trainer reads ``total_loss``.
-            'total_loss': critic_loss.item() + actor_loss.item() + attention_loss,
-            'critic_loss': critic_loss.item(),
-            'actor_loss': actor_loss.item(),
+            'total_loss': sum(losses.values()),
+            **losses,
             'q_value': q_value.mean().item(),
             'target_q_value': target_q['q_value'].mean().item(),
             'td_error': td_error.mean().item(),
             'priority': td_error.mean(dim=1).tolist(),
-            'initiator_share': structure['initiator'].float().mean().item(),
-            'mean_group_size': _mean_group_size(structure['group'], leads),
+            'initiator_share': batch_stats['initiator_share'],
+            'mean_group_size': batch_stats['mean_group_size'],
             'dq_queue_size': float(len(self._gain_queue)),
-            'attention_loss': attention_loss,
         }
 
     def _train_attention_unit(self) -> float:
@@ -459,8 +459,3 @@ def _warn_cpu_fallback() -> None:
     """Say once per process that ``cuda=True`` runs on the CPU (DI-engine falls back silently)."""
     logging.warning('policy.cuda=True but no GPU is available: ding_atoc runs on the CPU')
 
-
-def _mean_group_size(group: torch.Tensor, leads: torch.Tensor) -> float:
-    """Mean number of members (initiator included) over the groups formed in a batch; 0.0 when none is."""
-    size = (group != NO_AGENT).sum(dim=-1).float()
-    return (size * leads).sum().item() / max(leads.sum().item(), 1)

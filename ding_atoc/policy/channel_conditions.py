@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from ..model.grouping import NO_AGENT
+from ..model.grouping import NO_AGENT, count_members
 
 #: Keys a transition gains when messages arrive late (``delay >= 1``): the observations the messages were
 #: computed from and the groups they were sent in, for this step and for the next (the target action).
@@ -93,7 +93,7 @@ class ChannelConditions:
                 a scalar) and, when ``delay >= 1``, the ``DELAY_KEYS``.
         """
         delivered = drop_messages(structure, self.drop_prob)
-        dropped = _member_count(structure) - _member_count(delivered)
+        dropped = count_members(structure) - count_members(delivered)
         usable = self.max_age is None or self.delay <= self.max_age
         rows: List[Dict[str, torch.Tensor]] = []
         for row, env_id in enumerate(env_ids):
@@ -128,8 +128,3 @@ class ChannelConditions:
         for env_id in env_ids or []:
             self._in_flight.pop(env_id, None)
 
-
-def _member_count(structure: Dict[str, torch.Tensor]) -> torch.Tensor:
-    """Messages sent: members of every formed group."""
-    leads = (structure['group_round'] != NO_AGENT).unsqueeze(-1)
-    return ((structure['group'] != NO_AGENT) & leads).sum()

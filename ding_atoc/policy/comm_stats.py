@@ -7,7 +7,7 @@ from typing import Dict, Optional
 
 import torch
 
-from ..model.grouping import NO_AGENT
+from ..model.grouping import NO_AGENT, count_members
 
 
 class CommunicationStats:
@@ -37,8 +37,8 @@ class CommunicationStats:
             - dropped (:obj:`Optional[torch.Tensor]`): messages lost this step (default: none).
         """
         leads = structure['group_round'] != NO_AGENT
-        members = (structure['group'] != NO_AGENT).float().sum()
-        arrived = members if delivered is None else _members(delivered)
+        members = count_members(structure)
+        arrived = members if delivered is None else count_members(delivered)
         sums = torch.stack([
             torch.tensor(structure['initiator'].numel(), dtype=torch.float, device=leads.device),
             structure['initiator'].float().sum(),
@@ -75,6 +75,3 @@ class CommunicationStats:
 STAT_NAMES = ('initiator_share', 'groups_formed', 'mean_group_size', 'messages_sent', 'messages_delivered',
               'messages_dropped')
 
-
-def _members(structure: Dict[str, torch.Tensor]) -> torch.Tensor:
-    return (structure['group'] != NO_AGENT).float().sum()
