@@ -3,8 +3,9 @@ Overview:
     Checkpoints that a crash cannot corrupt: written to a temporary file and moved into place atomically, with
     the run's counters so that a run resumes where it stopped.
 """
+import contextlib
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import torch
 
@@ -12,15 +13,26 @@ import torch
 LATEST = 'ckpt_latest.pth.tar'
 
 
-def save_checkpoint(path: str, state: Dict[str, Any]) -> None:
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
     """
     Overview:
-        Save ``state`` to ``path`` atomically: a reader sees the previous file or the new one, never a partial one.
+        Yield a temporary path beside ``path`` to write to; when the block ends without error, move it onto
+        ``path`` in one step, so that a reader sees the previous file or the new one, never a partial one.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     temporary = f'{path}.tmp{os.getpid()}'
-    torch.save(state, temporary)
+    yield temporary
     os.replace(temporary, path)
+
+
+def save_checkpoint(path: str, state: Dict[str, Any]) -> None:
+    """
+    Overview:
+        Save ``state`` to ``path`` atomically (see ``atomic_path``).
+    """
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
 
 
 def load_checkpoint(path: str) -> Dict[str, Any]:

@@ -13,7 +13,7 @@ from ding.framework import task
 from ding.utils import DistributedWriter
 from tqdm import tqdm
 
-from .checkpoint import LATEST, save_checkpoint
+from .checkpoint import LATEST, atomic_path, save_checkpoint
 
 
 def progress_display(max_env_step: Optional[int], start_env_step: int = 0) -> Callable:
@@ -73,10 +73,9 @@ class EvalRecorder:
             **metrics,
         }
         if hasattr(self._policy, 'pop_communication_stats'):
-            communication = self._policy.pop_communication_stats('eval')
-            row.update({f'eval_{key}': value for key, value in communication.items()})
-            for mode in ('eval', 'collect'):
-                stats = communication if mode == 'eval' else self._policy.pop_communication_stats('collect')
+            communication = {mode: self._policy.pop_communication_stats(mode) for mode in ('eval', 'collect')}
+            row.update({f'eval_{key}': value for key, value in communication['eval'].items()})
+            for mode, stats in communication.items():
                 for key, value in stats.items():
                     self._writer.add_scalar(f'communication/{mode}_{key}', value, ctx.env_step)
         for key, value in metrics.items():
@@ -112,12 +111,10 @@ def read_eval_log(path: str) -> List[Dict[str, float]]:
 def write_eval_log(path: str, rows: List[Dict[str, float]]) -> None:
     """Rewrite the eval log atomically (rows may gain columns over a run)."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    temporary = f'{path}.tmp{os.getpid()}'
-    with open(temporary, 'w', newline='') as f:
+    with atomic_path(path) as temporary, open(temporary, 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(temporary, path)
 
 
 def checkpointer(policy, exp_name: str, save_every_iter: int, recorder: EvalRecorder) -> Callable:
