@@ -127,24 +127,33 @@ def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str,
     return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
 
 
+#: Env steps DI-engine's serial collectors reported after their last collection in this process.
+_ENV_STEPS = {'last': 0}
+
+
 def count_env_steps() -> Dict[str, int]:
     """
     Overview:
-        Record the env steps DI-engine's serial collectors report after each collection (their tensorboard logs
-        come only every ``print_freq`` collections). Patches the collectors of this worker process, which runs
-        this one cell.
+        Start counting the env steps DI-engine's serial collectors report after each collection (their tensorboard
+        logs come only every ``print_freq`` collections). The collectors are wrapped once per process; a worker
+        process runs its cells one after another, so the count is reset for each cell.
     Returns:
         - counter (:obj:`Dict[str, int]`): ``counter['last']`` is the collectors' env-step count so far.
     """
     from ding.worker import EpisodeSerialCollector, SampleSerialCollector
-    counter = {'last': 0}
+    _ENV_STEPS['last'] = 0
     for collector in (SampleSerialCollector, EpisodeSerialCollector):
+        if getattr(collector.collect, 'counts_env_steps', False):
+            continue
+
         def counted(self, *args, _collect=collector.collect, **kwargs):
             data = _collect(self, *args, **kwargs)
-            counter['last'] = max(counter['last'], self.envstep)
+            _ENV_STEPS['last'] = max(_ENV_STEPS['last'], self.envstep)
             return data
+
+        counted.counts_env_steps = True
         collector.collect = counted
-    return counter
+    return _ENV_STEPS
 
 
 def read_eval_curve(exp_name: str, start: float) -> List[Dict[str, float]]:
