@@ -5,7 +5,6 @@ Overview:
     info at episode end, rendering and GIF replays. Subclasses add the world (``_reset_world``), its dynamics and
     reward (``_advance``), the local/global features (``_features``) and the episode metrics.
 """
-import copy
 import os
 from typing import Any, Dict, Optional, Tuple
 
@@ -16,7 +15,7 @@ from easydict import EasyDict
 from ding.envs import BaseEnv, BaseEnvTimestep
 
 from .actions import MoveActions
-from .config_utils import build_config, check_int
+from .config_utils import build_config, check_int, default_config_of
 from .geometry import FIELD_TYPES, field_distance_matrix, k_nearest
 from .observation import TeamObservation
 from .render import render_frame, save_episode_gif
@@ -73,9 +72,7 @@ class PointMassTeamEnv(BaseEnv):
         Overview:
             The default config, with ``cfg_type`` as DI-engine's ``compile_config`` expects.
         """
-        cfg = EasyDict(copy.deepcopy(cls.config))
-        cfg.cfg_type = cls.__name__ + 'Dict'
-        return cfg
+        return default_config_of(cls)
 
     def __init__(self, cfg: Optional[dict] = None) -> None:
         """

@@ -34,6 +34,17 @@ DI_ENGINE_ENV_KEYS = frozenset(
 )
 
 
+def default_config_of(env_cls: type) -> EasyDict:
+    """
+    Overview:
+        A copy of ``env_cls.config`` with ``cfg_type`` as DI-engine's ``compile_config`` expects; the body of every
+        env's ``default_config`` classmethod.
+    """
+    cfg = EasyDict(copy.deepcopy(env_cls.config))
+    cfg.cfg_type = env_cls.__name__ + 'Dict'
+    return cfg
+
+
 def build_config(default: Mapping[str, Any], user: Optional[Mapping[str, Any]], env_name: str) -> EasyDict:
     """
     Overview:

@@ -15,7 +15,6 @@ Overview:
     Also: ``step`` after the end of an episode raises, actions are validated, ``random_action`` returns an array,
     ``render`` returns an RGB frame and ``replay_path`` saves GIFs (drawn by ``render.py``, no pygame needed).
 """
-import copy
 from typing import Any, Dict, Optional
 
 import gymnasium as gym
@@ -27,7 +26,7 @@ from ding.utils import ENV_REGISTRY
 from dizoo.petting_zoo.envs.petting_zoo_simple_spread_env import PettingZooEnv
 
 from ding_atoc.obs_keys import AGENT_DISTANCE, AGENT_STATE
-from .config_utils import build_config, check_int
+from .config_utils import build_config, check_int, default_config_of
 from .geometry import pairwise_offsets
 from .render import render_frame, save_episode_gif
 from .seeding import EpisodeSeeder
@@ -74,9 +73,7 @@ class SimpleSpreadSeededEnv(PettingZooEnv):
         Overview:
             The default config, with ``cfg_type`` as DI-engine's ``compile_config`` expects.
         """
-        cfg = EasyDict(copy.deepcopy(cls.config))
-        cfg.cfg_type = cls.__name__ + 'Dict'
-        return cfg
+        return default_config_of(cls)
 
     @classmethod
     def obs_shapes(cls, cfg: Optional[dict] = None) -> Dict[str, int]:
@@ -225,7 +222,7 @@ class SimpleSpreadSeededEnv(PettingZooEnv):
         if self._last_obs is None:
             raise RuntimeError(f'{self.name}: render needs a reset() first')
         state = self._last_obs[AGENT_STATE] if isinstance(self._last_obs, dict) else self._last_obs
-        n, l = self._num_agents, self._num_landmarks
+        l = self._num_landmarks
         agents = state[:, 2:4].astype(np.float64)
         landmarks = agents[0] + state[0, 4:4 + 2 * l].reshape(l, 2)
         half_width = 1.05 * max(1.0, float(np.abs(agents).max()), float(np.abs(landmarks).max()))

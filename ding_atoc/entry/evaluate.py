@@ -3,7 +3,6 @@ Overview:
     Evaluation only: load a checkpoint, play episodes with the greedy policy, print the task metrics and write a
     GIF of the first episode with the communication groups drawn.
 """
-import os
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
