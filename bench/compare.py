@@ -298,14 +298,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     cells = [(args.env, p, args.n_agent, s, args.env_step,
               cell_dir(out, args.env, args.n_agent, args.label or p, s), settings, args.label)
              for p in policies for s in args.seeds]
-    todo = [cell for cell in cells if not finished(cell[5])]
-    print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
-          f'on {args.workers} workers', flush=True)
-    with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        for result in pool.map(run_cell, *zip(*todo)) if todo else []:
-            print(f"{result['policy']} seed {result['seed']}: {result['status']} in {result['wall_s']} s", flush=True)
+    run_cells(cells, args.workers)
     print(report(out))
     return 0
+
+
+def run_cells(cells: List[Tuple], workers: int) -> None:
+    """
+    Overview:
+        Run the cells (``run_cell`` argument tuples, the folder sixth) that have not finished yet, ``workers`` at a
+        time, each in a worker process; print one line per cell as it ends.
+    """
+    todo = [cell for cell in cells if not finished(cell[5])]
+    print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
+          f'on {workers} workers', flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+        for result in pool.map(run_cell, *zip(*todo)) if todo else []:
+            print(f"{result['policy']} seed {result['seed']}: {result['status']} in {result['wall_s']} s", flush=True)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,39 @@
+"""The pipeline-throughput benchmark: both policies get the reference's schedule, steps are counted, ratio is right."""
+import pytest
+import torch
+
+from bench import throughput
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # measure changes directory
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_every_policy_gets_the_reference_configs_collection_and_learning_schedule():
+    from tests import tiny
+    reference, _ = tiny.load('cooperative_navigation/ding_atoc_config.py')
+    assert throughput.schedule_of('cooperative_navigation', 'ding_atoc') == {
+        'policy.collect.n_sample': str(reference.policy.collect.n_sample),
+        'policy.learn.update_per_collect': str(reference.policy.learn.update_per_collect),
+        'policy.learn.batch_size': str(reference.policy.learn.batch_size)}
+
+
+@pytest.mark.parametrize('policy', ['ding_atoc', 'atoc'])
+def test_a_measurement_trains_for_the_env_step_budget_under_the_given_schedule(tmp_path, policy):
+    schedule = {'policy.collect.n_sample': '200', 'policy.learn.update_per_collect': '2',
+                'policy.learn.batch_size': '16'}
+    row = throughput.measure('cooperative_navigation', policy, 3, 400, 0, schedule, str(tmp_path / policy))
+    assert row['env_steps'] == 400  # two collections of 200
+    assert row['steps_per_s'] == pytest.approx(row['env_steps'] / row['wall_s'])
+
+
+def test_the_table_gives_the_reference_speed_up_over_each_policy():
+    rows = [{'policy': 'ding_atoc', 'env_steps': 4000, 'wall_s': 10.0, 'steps_per_s': 400.0},
+            {'policy': 'atoc', 'env_steps': 4000, 'wall_s': 80.0, 'steps_per_s': 50.0}]
+    table = throughput.markdown_table(rows, 'ding_atoc')
+    assert '| ding_atoc | 4000 | 10.0 | 400.0 | 1.0x |' in table
+    assert '| atoc | 4000 | 80.0 | 50.0 | 8.0x |' in table
