@@ -206,11 +206,13 @@ def read_results(out: str) -> List[Dict]:
     return results
 
 
-def _mean_std(values: List[float]) -> str:
+def format_mean_std(values: List[float]) -> str:
+    """``mean ± std`` (population std over seeds), ``-`` when there are no values."""
     if not values:
         return '-'
     mean = sum(values) / len(values)
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    std = 0.0 if std <= 1e-9 * max(1.0, abs(mean)) else std  # equal values: no 3.5e-18 from rounding
     return f'{mean:.3g} ± {std:.2g}'
 
 
@@ -225,9 +227,9 @@ def markdown_table(results: List[Dict]) -> str:
     for (env, n_agent, policy), cells in sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))):
         done = [c for c in cells if c['status'] == 'finished' and c['final']]
         row = [env, str(n_agent or '-'), policy, str(len(cells)), str(len(cells) - len(done)),
-               _mean_std([c['final']['eval_return'] for c in done if 'eval_return' in c['final']])]
-        row += [_mean_std([c['final'][m] for c in done if m in c['final']]) for m in metrics]
-        row.append(_mean_std([c['final']['env_step'] / c['wall_s'] for c in done if c['wall_s'] > 0]))
+               format_mean_std([c['final']['eval_return'] for c in done if 'eval_return' in c['final']])]
+        row += [format_mean_std([c['final'][m] for c in done if m in c['final']]) for m in metrics]
+        row.append(format_mean_std([c['final']['env_step'] / c['wall_s'] for c in done if c['wall_s'] > 0]))
         lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines)
 
