@@ -69,8 +69,24 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     Overview:
         Train one cell in ``folder`` (in this process: call it in a worker process) and write ``curve.csv`` and
         ``result.json``. ``settings`` override config keys (``--set``); ``label`` names the cell's policy in the
-        table (default: the config name). Exceptions are recorded as a failed result.
+        table (default: the config name). Exceptions are recorded as a failed result. A cell another live process
+        is running (two suites on one output folder) is left alone: the result says ``busy`` and nothing is written.
     """
+    folder = os.path.abspath(folder)
+    os.makedirs(folder, exist_ok=True)
+    if not claim(folder):
+        return {'policy': label or policy, 'seed': seed, 'status': 'busy (another process runs it)', 'wall_s': 0.0}
+    try:
+        if finished(folder):  # another process finished it since this suite looked
+            with open(os.path.join(folder, 'result.json')) as f:
+                return json.load(f)
+        return _train_cell(env, policy, n_agent, seed, env_step, folder, settings, label)
+    finally:
+        os.remove(os.path.join(folder, CELL_LOCK))
+
+
+def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str,
+                settings: Optional[Dict[str, str]], label: Optional[str]) -> Dict:
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -78,7 +94,6 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     from ding_atoc.entry.config_loader import load_config
     from ding_atoc.entry.env_check import with_team_size
 
-    os.makedirs(folder, exist_ok=True)
     os.chdir(folder)
     env_steps = count_env_steps()
     start = time.time()
@@ -104,6 +119,50 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     with open('result.json', 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+#: File in a cell's folder holding the pid of the process running the cell.
+CELL_LOCK = 'running.pid'
+
+
+def claim(folder: str) -> bool:
+    """
+    Overview:
+        Take a cell for this process (an exclusive lock file with its pid). False when a live process holds it; a
+        lock left by a process that died (a crashed suite) is taken over, so a crashed run stays resumable.
+    """
+    path = os.path.join(folder, CELL_LOCK)
+    while True:
+        try:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if _holder_alive(path):
+                return False
+            try:
+                os.remove(path)
+            except FileNotFoundError:  # another process took it over first: try again
+                pass
+            continue
+        with os.fdopen(descriptor, 'w') as f:
+            f.write(str(os.getpid()))
+        return True
+
+
+def _holder_alive(path: str) -> bool:
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        return False
+    if not text:  # created, pid not written yet: a live process is claiming it
+        return True
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def is_on_policy(main_config, create_config) -> bool:

@@ -74,3 +74,26 @@ def test_settings_override_config_keys_and_name_the_variant(tmp_path):
     assert config == {'policy': {'model': {'channel': 'attention', 'group_size': 2}}}
     with pytest.raises(KeyError, match="no 'learner'"):
         compare.apply_settings(config, {'learner.batch_size': '3'})
+
+
+def test_a_cell_another_live_process_runs_is_left_alone_and_a_dead_ones_lock_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+    folder = str(tmp_path / 'cell')
+    os.makedirs(folder)
+    lock = os.path.join(folder, compare.CELL_LOCK)
+    holder = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
+    try:
+        with open(lock, 'w') as f:
+            f.write(str(holder.pid))
+        result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)
+        assert result['status'].startswith('busy')
+        assert not os.path.exists(os.path.join(folder, 'result.json'))
+    finally:
+        holder.kill()
+        holder.wait()
+    result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)  # the holder is dead now
+    assert result['status'] == 'finished', result['error']
+    assert not os.path.exists(lock)  # released when the cell ends
+    again = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)
+    assert again['wall_s'] == result['wall_s']  # finished meanwhile: its result is returned, not retrained
