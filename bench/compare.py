@@ -302,8 +302,9 @@ def plot_curves(results: List[Dict], path: str) -> None:
     panels = sorted({(r['env'], r['n_agent']) for r in results}, key=str)
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for axis, (env, n_agent) in zip(axes[0], panels):
-        axis.set_prop_cycle(color=plt.get_cmap('tab20').colors)  # more policies than the default 10 colours
-        for policy in sorted({r['policy'] for r in results if (r['env'], r['n_agent']) == (env, n_agent)}):
+        policies = sorted({r['policy'] for r in results if (r['env'], r['n_agent']) == (env, n_agent)})
+        axis.set_prop_cycle(color=plt.get_cmap('tab10' if len(policies) <= 10 else 'tab20').colors)
+        for policy in policies:
             curves = [r['curve'] for r in results if (r['env'], r['n_agent'], r['policy']) == (env, n_agent, policy)
                       and r['curve'] and r['status'] == 'finished']
             if not curves:
