@@ -43,9 +43,9 @@ def _env_and_compiled(main_config, create_config):
 
 
 def test_every_env_has_its_configs():
-    policies = {'ding_atoc', 'ding_atoc_nocomm', 'atoc', 'maddpg', 'masac', 'mappo', 'qmix'}
+    policies = {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_commall', 'atoc', 'maddpg', 'masac', 'mappo', 'qmix'}
     expected = {
-        'cooperative_navigation': policies | {'ding_atoc_commall'},
+        'cooperative_navigation': policies,
         'simple_spread': policies,
         'predator_prey': {'ding_atoc', 'ding_atoc_nocomm'},
     }
