@@ -69,18 +69,13 @@ def final_metric(results: List[Dict], name: str, metric: str) -> List[float]:
             if r['policy'] == name and r['status'] == 'finished' and r['final'] and metric in r['final']]
 
 
-def mean_and_std(values: List[float]) -> Tuple[float, float]:
-    import numpy as np
-    return (float(np.mean(values)), float(np.std(values))) if values else (float('nan'), float('nan'))
-
-
 def markdown_table(results: List[Dict]) -> str:
     """
     Overview:
         One row per (delay, drop) condition, for each channel the final eval return, occupied landmarks and
         collisions (mean +- std over seeds, with the seed count), and whether the return beats the ablation's mean.
     """
-    reference, _ = mean_and_std(final_metric(results, NO_COMMUNICATION, 'eval_return'))
+    reference, _ = compare.mean_and_std(final_metric(results, NO_COMMUNICATION, 'eval_return'))
     header = ['delay', 'drop_prob']
     for channel in CHANNELS:
         header += [f'{channel} return', f'{channel} landmarks', f'{channel} collisions', f'{channel} > no comm']
@@ -92,7 +87,7 @@ def markdown_table(results: List[Dict]) -> str:
             returns = final_metric(results, name, 'eval_return')
             row.append(compare.format_mean_std(returns) + f' ({len(returns)})')
             row += [compare.format_mean_std(final_metric(results, name, m)) for m in ('occupied_landmarks', 'collisions')]
-            row.append('-' if not returns else ('yes' if mean_and_std(returns)[0] > reference else 'no'))
+            row.append('-' if not returns else ('yes' if compare.mean_and_std(returns)[0] > reference else 'no'))
         lines.append('| ' + ' | '.join(row) + ' |')
     ablation = final_metric(results, NO_COMMUNICATION, 'eval_return')
     lines.append(f'\nNo-communication ablation: {compare.format_mean_std(ablation)} ({len(ablation)} seeds).')
@@ -104,13 +99,13 @@ def plot(results: List[Dict], path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    reference, spread = mean_and_std(final_metric(results, NO_COMMUNICATION, 'eval_return'))
+    reference, spread = compare.mean_and_std(final_metric(results, NO_COMMUNICATION, 'eval_return'))
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     sweeps = ((axes[0], 'delay (steps), drop_prob 0', [(d, 0.0) for d in DELAYS], 0),
               (axes[1], 'drop_prob, no delay', [(0, p) for p in DROPS], 1))
     for axis, xlabel, pairs, varied in sweeps:
         for channel in CHANNELS:
-            stats = [mean_and_std(final_metric(results, label(channel, *pair), 'eval_return')) for pair in pairs]
+            stats = [compare.mean_and_std(final_metric(results, label(channel, *pair), 'eval_return')) for pair in pairs]
             axis.errorbar([pair[varied] for pair in pairs], [s[0] for s in stats], yerr=[s[1] for s in stats],
                           marker='o', capsize=3, label=channel)
         axis.axhline(reference, color='grey', linestyle='--', label='no communication')

@@ -91,18 +91,13 @@ def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_st
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     from ding.entry import serial_pipeline, serial_pipeline_onpolicy
-    from ding_atoc.entry.config_loader import load_config
-    from ding_atoc.entry.env_check import with_team_size
+    from ding_atoc.entry.checkpoint import atomic_path
 
     os.chdir(folder)
     env_steps = count_env_steps()
     start = time.time()
     try:
-        main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
-        if n_agent:
-            main_config, create_config = with_team_size(main_config, create_config, n_agent)
-        apply_settings(main_config, settings or {})
-        main_config.exp_name = 'run'
+        main_config, create_config = cell_config(env, policy, n_agent, settings or {})
         entry = serial_pipeline_onpolicy if is_on_policy(main_config, create_config) else serial_pipeline
         trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
         final = final_evaluation(trained, main_config, create_config, seed)
@@ -113,12 +108,29 @@ def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_st
     if final is not None:
         rows.append({'env_step': env_steps['last'], 'wall_s': round(time.time() - start, 2), **final})
     write_csv('curve.csv', rows)
-    result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed, 'budget': env_step,
-              'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
+    result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed,
+              'budget': env_step, 'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
               'final': rows[-1] if rows else None}
-    with open('result.json', 'w') as f:
+    # result.json marks the cell finished: written atomically, so a crash never leaves one the next run cannot read
+    with atomic_path('result.json') as temporary, open(temporary, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def cell_config(env: str, policy: str, n_agent: Optional[int], settings: Dict[str, str]) -> Tuple[dict, dict]:
+    """
+    Overview:
+        The config of a cell: ``configs/<env>/<policy>_config.py``, scaled to ``n_agent`` agents when given, with the
+        ``settings`` overrides and the experiment folder ``run`` (relative to the cell's folder).
+    """
+    from ding_atoc.entry.config_loader import load_config
+    from ding_atoc.entry.env_check import with_team_size
+    main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
+    if n_agent:
+        main_config, create_config = with_team_size(main_config, create_config, n_agent)
+    apply_settings(main_config, settings)
+    main_config.exp_name = 'run'
+    return main_config, create_config
 
 
 #: File in a cell's folder holding the pid of the process running the cell.
@@ -265,12 +277,19 @@ def read_results(out: str) -> List[Dict]:
     return results
 
 
+def mean_and_std(values: List[float]) -> Tuple[float, float]:
+    """Mean and population std over seeds; NaN for both when there are no values."""
+    if not values:
+        return math.nan, math.nan
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
 def format_mean_std(values: List[float]) -> str:
     """``mean ± std`` (population std over seeds), ``-`` when there are no values."""
     if not values:
         return '-'
-    mean = sum(values) / len(values)
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    mean, std = mean_and_std(values)
     std = 0.0 if std <= 1e-9 * max(1.0, abs(mean)) else std  # equal values: no 3.5e-18 from rounding
     return f'{mean:.3g} ± {std:.2g}'
 

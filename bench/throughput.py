@@ -52,14 +52,11 @@ def measure(env: str, policy: str, n_agent: int, env_step: int, seed: int, setti
     import torch
     torch.set_num_threads(1)
     from ding.entry import serial_pipeline
-    from ding_atoc.entry.config_loader import load_config
-    from ding_atoc.entry.env_check import with_team_size
     os.makedirs(folder, exist_ok=True)
     os.chdir(folder)
-    main_config, create_config = load_config(os.path.join(ROOT, 'configs', env, f'{policy}_config.py'))
-    main_config, create_config = with_team_size(main_config, create_config, n_agent)
-    compare.apply_settings(main_config, {**settings, 'policy.eval.evaluator.eval_freq': str(NO_EVALUATION)})
-    main_config.exp_name = 'run'
+    main_config, create_config = compare.cell_config(
+        env, policy, n_agent, {**settings, 'policy.eval.evaluator.eval_freq': str(NO_EVALUATION)}
+    )
     steps = compare.count_env_steps()
     start = time.perf_counter()
     serial_pipeline((main_config, create_config), seed=seed, max_env_step=env_step)

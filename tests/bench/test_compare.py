@@ -9,12 +9,13 @@ import torch
 from bench import compare
 
 
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')  # run_cell changes directory and the thread count
+
+
 @pytest.fixture(autouse=True)
-def _restore_torch_state(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # run_cell changes directory
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+def _restore_deterministic_algorithms():
+    deterministic = torch.are_deterministic_algorithms_enabled()  # run_cell turns them on
     yield
-    torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(deterministic)
 
 

@@ -1,16 +1,9 @@
 """The pipeline-throughput benchmark: both policies get the reference's schedule, steps are counted, ratio is right."""
 import pytest
-import torch
 
 from bench import throughput
 
-
-@pytest.fixture(autouse=True)
-def _restore_torch_threads(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # measure changes directory
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')  # measure changes directory and the thread count
 
 
 def test_every_policy_gets_the_reference_configs_collection_and_learning_schedule():
