@@ -48,10 +48,14 @@ def communication_structure(
     initiator = initiator.bool()
     eye = torch.eye(n_agent, dtype=torch.bool, device=device)
     in_field = torch.isfinite(distance) & ~eye
-    # Priority classes are encoded as offsets larger than any finite distance, so one top-k picks by class
-    # first and by distance second.
-    finite = torch.where(in_field, distance, torch.zeros_like(distance))
-    class_offset = finite.amax(dim=(1, 2), keepdim=True).squeeze(-1) + 1.0  # (B, 1)
+    # Candidates are ranked by (priority class, distance) exactly: each leader's candidates get their integer rank
+    # by distance once (a stable sort, ties by index), and the class is added in whole multiples of A, so the key is
+    # an exact integer whatever the scale of the distances (a float key class * offset + distance rounds).
+    by_distance = torch.argsort(torch.where(in_field, distance, torch.full_like(distance, float('inf'))), dim=2,
+                                stable=True)
+    arange = torch.arange(n_agent, device=device).expand_as(by_distance)
+    distance_rank = torch.empty_like(by_distance).scatter_(2, by_distance, arange)  # (B, A, A), long
+    out_of_field = 3 * n_agent  # above every key of the three classes
     n_pick = min(group_size, n_agent - 1)
 
     # One extra "sink" column absorbs the writes of empty slots, so scatters need no masking.
@@ -60,17 +64,16 @@ def communication_structure(
     last_round = torch.full((batch, n_agent + 1), NO_AGENT, dtype=torch.long, device=device)
     group = torch.full((batch, n_agent, group_size + 1), NO_AGENT, dtype=torch.long, device=device)
     group_round = torch.full((batch, n_agent), NO_AGENT, dtype=torch.long, device=device)
-    inf = torch.tensor(float('inf'), dtype=distance.dtype, device=device)
     for leader in range(n_agent):
         leads = initiator[:, leader]  # (B,)
         # 0: selected by nobody yet, 1: already selected by another initiator, 2: another initiator.
         priority = torch.where(initiator, 2, selected[:, :n_agent].long())
-        key = priority.to(distance.dtype) * class_offset + finite[:, leader]
-        key = torch.where(in_field[:, leader], key, inf)
+        rank = distance_rank[:, leader]
+        key = torch.where(in_field[:, leader], priority * n_agent + rank, out_of_field)
         picked_key, picked = torch.topk(key, n_pick, dim=1, largest=False)  # (B, n_pick)
-        valid = torch.isfinite(picked_key) & leads.unsqueeze(1)
+        valid = (picked_key < out_of_field) & leads.unsqueeze(1)
         # Inside the group, collaborators are ordered by proximity, whatever their priority class.
-        order = torch.argsort(torch.where(valid, distance[:, leader].gather(1, picked), inf), dim=1, stable=True)
+        order = torch.argsort(torch.where(valid, rank.gather(1, picked), out_of_field), dim=1)
         picked, valid = picked.gather(1, order), valid.gather(1, order)
         # An initiator with nobody in its field forms no group: there is nobody to integrate with.
         leads = leads & valid.any(dim=1)

@@ -1,4 +1,6 @@
 """Specification of ATOC's grouping rule and of the serial integration of overlapping groups."""
+import math
+
 import pytest
 import torch
 
@@ -66,6 +68,67 @@ def test_rounds_separate_overlapping_groups_and_share_disjoint_ones():
     ])
     structure = communication_structure(torch.tensor([[True, False, True, False]]), disjoint, group_size=1)
     assert structure['group_round'][0].tolist() == [0, NO_AGENT, 0, NO_AGENT]
+
+
+def test_same_class_candidates_are_ranked_by_exact_distance_whatever_the_scale():
+    # Agent 0 sees only 1 and 2, at 1.0005 and 1.0; a far pair (1e4) elsewhere once made a float key
+    # class * (max distance + 1) + distance round both candidates to one value, and the farther one won.
+    geometry = distance_matrix([
+        [None, 1.0005, 1.0, None],
+        [1.0005, None, None, 1e4],
+        [1.0, None, None, 1e4],
+        [None, 1e4, 1e4, None],
+    ])
+    structure = communication_structure(torch.tensor([[True, True, True, False]]), geometry, group_size=1)
+    assert members(structure, 0) == [0, 2]
+
+
+def reference_structure(initiator, distance, group_size):
+    """
+    The grouping rule written out for one sample, one initiator at a time: candidates in the field ranked by
+    (class, distance, index), the first ``group_size`` kept and ordered by (distance, index); the group's round is
+    one after the latest round any member already took part in.
+    """
+    n_agent = len(initiator)
+    selected, last_round = set(), [NO_AGENT] * n_agent
+    groups, rounds = {}, [NO_AGENT] * n_agent
+    for leader in range(n_agent):
+        if not initiator[leader]:
+            continue
+        field = [j for j in range(n_agent) if j != leader and math.isfinite(distance[leader][j])]
+        tier = {j: 2 if initiator[j] else int(j in selected) for j in field}
+        picked = sorted(field, key=lambda j: (tier[j], distance[leader][j], j))[:group_size]
+        if not picked:
+            continue
+        picked.sort(key=lambda j: (distance[leader][j], j))
+        groups[leader] = [leader] + picked
+        rounds[leader] = max(last_round[j] for j in groups[leader]) + 1
+        for j in groups[leader]:
+            last_round[j] = rounds[leader]
+        selected.update(picked)
+    return groups, rounds
+
+
+@pytest.mark.parametrize('seed', range(20))
+def test_structure_matches_the_rule_written_out(seed):
+    generator = torch.Generator().manual_seed(seed)
+    n_agent = int(torch.randint(2, 12, (1, ), generator=generator))
+    group_size = int(torch.randint(1, n_agent, (1, ), generator=generator))
+    batch = 8
+    # Distances over many scales, with exact ties (a coarse grid on odd seeds) and a random observable field.
+    scale = 10.0 ** torch.randint(-3, 5, (batch, n_agent, n_agent), generator=generator)
+    distance = torch.rand(batch, n_agent, n_agent, generator=generator) * scale
+    if seed % 2:
+        distance = torch.randint(1, 4, (batch, n_agent, n_agent), generator=generator).float()
+    hidden = torch.rand(batch, n_agent, n_agent, generator=generator) < 0.3
+    distance = torch.where(hidden, torch.full_like(distance, math.inf), distance)
+    initiator = torch.rand(batch, n_agent, generator=generator) < 0.5
+    structure = communication_structure(initiator, distance, group_size)
+    for b in range(batch):
+        groups, rounds = reference_structure(initiator[b].tolist(), distance[b].tolist(), group_size)
+        for leader in range(n_agent):
+            assert members({key: value[b:b + 1] for key, value in structure.items()}, leader) == groups.get(leader, [])
+        assert structure['group_round'][b].tolist() == rounds
 
 
 class RecordingChannel(torch.nn.Module):
