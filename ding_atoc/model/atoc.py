@@ -58,6 +58,7 @@ class DingATOC(nn.Module):
             channel: str = 'bilstm',
             global_obs_shape: Optional[int] = None,
             critic_use_global_state: bool = False,
+            channel_max_rounds: Optional[int] = None,
     ) -> None:
         """
         Arguments:
@@ -79,6 +80,9 @@ class DingATOC(nn.Module):
                 dot-product attention over the received thoughts, fused with the own thought).
             - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
             - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
+            - channel_max_rounds (:obj:`Optional[int]`): serial channel rounds run per forward with static shapes \
+                (for CUDA graphs / ``torch.compile``); None: as many as each structure needs (compact batches, \
+                one read of the round sizes per forward).
         """
         super().__init__()
         _check_positive_int('model.obs_shape', obs_shape)
@@ -93,11 +97,14 @@ class DingATOC(nn.Module):
             raise ValueError(f"model.channel must be one of {sorted(CHANNELS)}, got {channel!r}")
         if critic_use_global_state:
             _check_positive_int('model.global_obs_shape (needed by critic_use_global_state)', global_obs_shape)
+        if channel_max_rounds is not None:
+            _check_positive_int('model.channel_max_rounds', channel_max_rounds)
         self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.critic_use_global_state = communication, critic_use_global_state
         self.initiate_all = initiate_all
         self.global_obs_shape = global_obs_shape
+        self.channel_max_rounds = channel_max_rounds
 
         encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
         # mu_II reads (h_i, h~_i); Tanh bounds the action to [-1, 1].
@@ -190,23 +197,27 @@ class DingATOC(nn.Module):
                 ``channel_state``, the observations the received messages were computed from when they arrive \
                 late (default: this step's).
         Returns:
-            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``thought``, ``integrated_thought``.
+            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``thought``, ``integrated_thought`` and \
+                ``channel_overflow`` (bool scalar: a group needed more than ``channel_max_rounds`` rounds and was \
+                not integrated; always False when that is None).
         Shapes:
             - channel_state: :math:`(B, A, D)`
             - action: :math:`(B, A, action_shape)`
             - thought, integrated_thought: :math:`(B, A, T)`
         """
         thought = inputs['thought'] if 'thought' in inputs else self.thought(inputs['obs'])
+        channel = self.actor['channel']
         if 'channel_state' in inputs:
             message = self.actor['encoder'](self._agent_state({AGENT_STATE: inputs['channel_state']}))
-            integrated = integrate_groups(self.actor['channel'], message, inputs)
+            integrated, overflow = integrate_groups(channel, message, inputs, self.channel_max_rounds)
             integrated = torch.where(group_members(inputs['group']).unsqueeze(-1), integrated, thought)
         else:
-            integrated = integrate_groups(self.actor['channel'], thought, inputs)
+            integrated, overflow = integrate_groups(channel, thought, inputs, self.channel_max_rounds)
         return {
             'action': self.actor['head'](torch.cat([thought, integrated], dim=-1)),
             'thought': thought,
             'integrated_thought': integrated,
+            'channel_overflow': overflow,
         }
 
     def action_without_communication(self, thought: torch.Tensor) -> torch.Tensor:
@@ -242,7 +253,11 @@ class DingATOC(nn.Module):
         features = [agent_state, action.to(agent_state.dtype)]
         if self.critic_use_global_state:
             features.append(self._global_state(obs, agent_state))
-        return {'q_value': self.critic(torch.cat(features, dim=-1)).squeeze(-1)}
+        hidden = self.critic[:-1](torch.cat(features, dim=-1))
+        # Q's output layer runs in fp32 even under mixed precision: the TD target is built from it.
+        with torch.autocast(device_type=hidden.device.type, enabled=False):
+            q_value = self.critic[-1](hidden.float())
+        return {'q_value': q_value.squeeze(-1)}
 
     def _agent_state(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
         if not isinstance(obs, dict) or AGENT_STATE not in obs:

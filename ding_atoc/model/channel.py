@@ -1,33 +1,16 @@
 """
 Overview:
-    The communication channel: a bidirectional LSTM that integrates the thoughts of one group, and the loop that
-    sends all groups of a step through it, one batch per serial round.
+    The communication channel: a bidirectional LSTM (or attention) that integrates the thoughts of one group, and
+    the loop that sends all groups of a step through it, one batch per serial round.
 """
-from typing import Dict
+import itertools
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .grouping import NO_AGENT
-
-
-def left_aligned_index(length: torch.Tensor, max_length: int) -> torch.Tensor:
-    """
-    Overview:
-        Index that moves the first ``length`` positions of every sequence to its end (left padding). Position p
-        of the result reads position ``p - (L - length)``; padding reads position 0 and is never used.
-    Arguments:
-        - length (:obj:`torch.Tensor`): long, the valid length of each sequence.
-        - max_length (:obj:`int`): the padded length L.
-    Returns:
-        - index (:obj:`torch.Tensor`): long, position to read for every output position.
-    Shapes:
-        - length: :math:`(N,)`
-        - index: :math:`(N, L)`
-    """
-    position = torch.arange(max_length, device=length.device).unsqueeze(0)
-    shift = position - (max_length - length.unsqueeze(1))
-    return shift.clamp(min=0)
 
 
 class BiLSTMChannel(nn.Module):
@@ -35,9 +18,16 @@ class BiLSTMChannel(nn.Module):
     Overview:
         ATOC's communication channel: a bidirectional LSTM over the thoughts of a group, initiator first. Each
         direction has ``thought_size // 2`` units, so an integrated thought has the size of a thought and can
-        enter a further group. Groups shorter than the padded length stay exact without packed sequences (which
-        need the lengths on the host): the forward direction reads the groups right-padded, the backward direction
-        left-padded, both in one LSTM call over the two copies.
+        enter a further group.
+
+        The groups are short (m + 1 members), so the LSTM is unrolled here rather than called through ``nn.LSTM``:
+        the input projections of every member and both directions are one matrix product, and each of the m + 1
+        steps advances both directions at once (one batched product over the two directions). Groups shorter than
+        the padded length stay exact without packed sequences, which need the lengths on the host: the forward
+        direction reads the padding last and its outputs there are never used; the backward direction reads the
+        padding first, and its state is held at zero there, so it starts at each group's last member. The
+        parameters are those of an ``nn.LSTM`` (``self.lstm``), so checkpoints and the reference implementation
+        agree on them.
     Interfaces:
         ``__init__``, ``forward``
     """
@@ -52,12 +42,11 @@ class BiLSTMChannel(nn.Module):
             raise ValueError(f"model.thought_size must be even for the bidirectional LSTM channel, got {thought_size}")
         self.lstm = nn.LSTM(thought_size, thought_size // 2, batch_first=True, bidirectional=True)
 
-    def forward(self, sequence: torch.Tensor, length: torch.Tensor, full: bool = False) -> torch.Tensor:
+    def forward(self, sequence: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         """
         Arguments:
             - sequence (:obj:`torch.Tensor`): thoughts of the members of each group, padded at the end.
             - length (:obj:`torch.Tensor`): long, number of members of each group.
-            - full (:obj:`bool`): the caller knows that every group fills the padded length (one plain call).
         Returns:
             - integrated (:obj:`torch.Tensor`): integrated thought of every member; padded positions are garbage.
         Shapes:
@@ -65,35 +54,61 @@ class BiLSTMChannel(nn.Module):
             - length: :math:`(N,)`
             - integrated: :math:`(N, L, T)`
         """
-        if full:
-            return self.lstm(sequence)[0]
+        lstm = self.lstm
         count, max_length, _ = sequence.shape
-        left = left_aligned_index(length, max_length).unsqueeze(-1)
-        both, _ = self.lstm(torch.cat([sequence, sequence.gather(1, left.expand_as(sequence))]))
-        half = both.shape[-1] // 2
-        forward_part = both[:count, :, :half]
-        # Undo the left alignment: valid position p of the group sits at p + (L - length) in the second copy.
-        right = (torch.arange(max_length, device=length.device).unsqueeze(0) + (max_length - length.unsqueeze(1)))
-        right = right.clamp(max=max_length - 1).unsqueeze(-1)
-        backward_part = both[count:, :, half:].gather(1, right.expand(-1, -1, half))
-        return torch.cat([forward_part, backward_part], dim=-1)
+        hidden = lstm.hidden_size
+        # Both directions' input projections (biases folded in) in one product: (N, L, 2, 4H).
+        weight_ih = torch.cat([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse])
+        bias = torch.cat([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse])
+        projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
+        # Step s reads the forward direction at position s and the backward direction at position L - 1 - s.
+        by_step = torch.stack([projected[:, :, 0], projected[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, 4H)
+        weight_hh = torch.stack([lstm.weight_hh_l0.t(), lstm.weight_hh_l0_reverse.t()])  # (2, H, 4H)
+        # The backward direction holds its state at zero on padding (its first steps), so it starts at the last member.
+        present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
+        keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
+        keep = keep.to(projected.dtype)
+        h = c = projected.new_zeros(2, count, hidden)
+        outputs = []
+        for step in range(max_length):
+            gates = by_step[step] + torch.bmm(h, weight_hh)
+            input_gate, forget_gate, cell_gate, output_gate = gates.chunk(4, dim=-1)
+            c = (torch.sigmoid(forget_gate) * c + torch.sigmoid(input_gate) * torch.tanh(cell_gate)) * keep[step]
+            h = torch.sigmoid(output_gate) * torch.tanh(c)
+            outputs.append(h)
+        both = torch.stack(outputs)  # (L, 2, N, H), the backward direction in reverse order
+        return torch.cat([both[:, 0], both[:, 1].flip(0)], dim=-1).transpose(0, 1)
 
 
-def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[str, torch.Tensor]) -> torch.Tensor:
+def integrate_groups(
+        channel: nn.Module,
+        thought: torch.Tensor,
+        structure: Dict[str, torch.Tensor],
+        max_rounds: Optional[int] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     Overview:
         Integrated thoughts of all agents: every group goes through the channel in its round, all groups of a
         round as one batch; an agent in several groups enters each later group with the thought integrated by
-        the earlier one; agents in no group keep their own thought. One host synchronisation, before the loop,
-        reads how many groups each round has.
+        the earlier one; agents in no group keep their own thought.
+
+        Two schedules compute the same thing. By default (``max_rounds=None``) each round's groups are gathered
+        into a compact batch; that needs the number of groups per round on the host, read once before the loop
+        (free on a CPU). With ``max_rounds`` set, shapes are static and nothing is read back, as CUDA graphs and
+        ``torch.compile`` need: every round runs over all group slots with the groups of other rounds masked out,
+        and ``max_rounds`` rounds always run; groups of later rounds are not integrated and are reported in the
+        returned overflow flag.
     Arguments:
-        - channel (:obj:`nn.Module`): maps (sequence, length, full) to integrated sequences, e.g. \
-            ``BiLSTMChannel``; ``full`` says that every group of the call fills all slots.
+        - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``.
         - thought (:obj:`torch.Tensor`): every agent's thought.
         - structure (:obj:`Dict[str, torch.Tensor]`): ``group`` and ``group_round`` from \
             ``communication_structure``.
+        - max_rounds (:obj:`Optional[int]`): run exactly this many rounds with static shapes (None: as many as \
+            the structure has, in compact batches).
     Returns:
         - integrated (:obj:`torch.Tensor`): every agent's integrated thought.
+        - overflow (:obj:`torch.Tensor`): bool scalar, whether a group needed a round beyond ``max_rounds`` \
+            (always False without ``max_rounds``).
     Shapes:
         - thought: :math:`(B, A, T)`
         - group: :math:`(B, A, m + 1)`
@@ -106,24 +121,22 @@ def integrate_groups(channel: nn.Module, thought: torch.Tensor, structure: Dict[
     offset = (torch.arange(batch, device=thought.device) * n_agent).view(batch, 1, 1)
     member_row = torch.where(group == NO_AGENT, sink, group + offset).view(sink, -1)
     flat_round = group_round.view(-1)
-    order = torch.argsort(flat_round, stable=True)
-    # The one host synchronisation: groups per round ([no group, round 0, ...]) and, per round, groups that do
-    # not fill all m + 1 slots (rounds without any take the channel's plain path).
-    full = (member_row != sink).all(dim=1)
-    counts = torch.stack([torch.bincount(flat_round + 1), torch.bincount(flat_round + 1, weights=(~full).float())])
-    groups_per_round, partial_per_round = counts.tolist()
-
+    if max_rounds is None:
+        order = torch.argsort(flat_round, stable=True)
+        groups_per_round = torch.bincount(flat_round + 1).tolist()  # [no group, round 0, round 1, ...]
+        starts = itertools.accumulate(groups_per_round)
+        round_rows = [member_row[order[start:start + count]] for start, count in zip(starts, groups_per_round[1:])]
+        overflow = torch.zeros((), dtype=torch.bool, device=thought.device)
+    else:
+        round_rows = [torch.where((flat_round == r).unsqueeze(1), member_row, sink) for r in range(max_rounds)]
+        overflow = (flat_round >= max_rounds).any()
     # Rounds write into one buffer in place: no copy of every agent's thought per round. Reading it by index
     # saves only the indices for backward, so the in-place writes keep autograd's version checks satisfied.
     state = torch.cat([thought.reshape(sink, size), thought.new_zeros(1, size)], dim=0)
-    start = int(groups_per_round[0])
-    for count, partial in zip(groups_per_round[1:], partial_per_round[1:]):
-        rows = member_row[order[start:start + int(count)]]  # (n, m + 1)
-        start += int(count)
-        length = (rows != sink).sum(dim=1)
-        integrated = channel(state[rows], length, full=partial == 0)
-        state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size))
-    return state[:sink].view(batch, n_agent, size)
+    for rows in round_rows:  # (groups of the round, m + 1)
+        integrated = channel(state[rows], (rows != sink).sum(dim=1))
+        state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size).to(state.dtype))
+    return state[:sink].view(batch, n_agent, size), overflow
 
 
 class AttentionChannel(nn.Module):
@@ -151,12 +164,11 @@ class AttentionChannel(nn.Module):
         self.fuse = nn.Sequential(nn.Linear(2 * thought_size, thought_size), nn.Tanh())
         self.scale = key_size ** -0.5
 
-    def forward(self, sequence: torch.Tensor, length: torch.Tensor, full: bool = False) -> torch.Tensor:
+    def forward(self, sequence: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
         """
         Arguments:
             - sequence (:obj:`torch.Tensor`): thoughts of the members of each group, padded at the end.
             - length (:obj:`torch.Tensor`): long, number of members of each group.
-            - full (:obj:`bool`): unused (masks are cheap); kept for the channel interface.
         Returns:
             - integrated (:obj:`torch.Tensor`): integrated thought of every member; padded positions are garbage.
         Shapes:

@@ -9,7 +9,7 @@ import copy
 import functools
 import math
 from collections import namedtuple
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -114,6 +114,10 @@ class DingATOCPolicy(Policy):
             target_theta=0.01,
             # (bool) Treat episode ends as non-terminal (time limits).
             ignore_done=True,
+            # (bool) Run the networks of the learn step under bf16 autocast (fp32 master weights, optimiser states,
+            # Q's output layer, TD target and losses). Fast where the hardware has bf16 matrix units (AMX,
+            # AVX512-bf16, tensor cores); tests/core/test_mixed_precision.py bounds its difference to fp32.
+            mixed_precision=False,
         ),
         collect=dict(
             # (int) Transitions per collection.
@@ -164,25 +168,22 @@ class DingATOCPolicy(Policy):
         self._learn_steps = 0
         self._gain_queue = CommunicationGainQueue(learn.attention_queue_size, self._model.obs_shape, self._device)
 
-    def _forward_learn(self, data: List[Dict[str, Any]]) -> Dict[str, Any]:
+    def _forward_learn(self, data: Union[List[Dict[str, Any]], Dict[str, Any]]) -> Dict[str, Any]:
         """
         Overview:
             One DDPG step of critic and actor (through mu_II, the channel and mu_I) on replayed transitions with
-            their communication structure, then one step of the attention unit on the dQ queue.
+            their communication structure, then one step of the attention unit on the dQ queue. With
+            ``learn.mixed_precision`` the networks run under bf16 autocast (fp32 master weights and optimiser
+            states); Q's output layer, the TD target and the losses stay fp32. The step reads nothing back to the
+            host before its end, where one transfer brings every statistic.
         Arguments:
-            - data (:obj:`List[Dict[str, Any]]`): transitions from ``_process_transition``.
+            - data (:obj:`Union[List[Dict[str, Any]], Dict[str, Any]]`): transitions from ``_process_transition`` \
+                (DI-engine's replay buffers), or one batch of them already stacked on the policy's device (the \
+                tensor replay buffer of the batched pipeline).
         Returns:
             - info (:obj:`Dict[str, Any]`): losses and statistics, see ``_monitor_vars_learn``.
         """
-        data = default_preprocess_learn(
-            data,
-            use_priority=self._cfg.priority,
-            use_priority_IS_weight=self._cfg.priority_IS_weight,
-            ignore_done=self._cfg.learn.ignore_done,
-            use_nstep=False
-        )
-        if self._cuda:
-            data = to_device(data, self._device)
+        data = self._stacked_batch(data)
         self._learn_model.train()
         self._target_model.train()
         obs, next_obs = data['obs'], data['next_obs']
@@ -192,23 +193,27 @@ class DingATOCPolicy(Policy):
         else:
             next_structure = structure
 
-        q_value = self._learn_model.forward({'obs': obs, 'action': data['action']}, mode='compute_critic')['q_value']
-        with torch.no_grad():
-            # Without delay, the target action at o' replays the transition's structure: it is the structure of o'
-            # except on the step where a new one is decided (and, with losses, up to that step's losses).
-            next_inputs = {'obs': next_obs, **next_structure}
-            next_action = self._target_model.forward(next_inputs, mode='compute_actor')['action']
-            target_q = self._target_model.forward({'obs': next_obs, 'action': next_action}, mode='compute_critic')
+        with self._mixed_precision():
+            q_value = self._learn_model.forward({'obs': obs, 'action': data['action']}, mode='compute_critic')['q_value']
+            with torch.no_grad():
+                # Without delay, the target action at o' replays the transition's structure: it is the structure of
+                # o' except on the step where a new one is decided (and, with losses, up to that step's losses).
+                next_actor = self._target_model.forward({'obs': next_obs, **next_structure}, mode='compute_actor')
+                target_q = self._target_model.forward({'obs': next_obs, 'action': next_actor['action']},
+                                                      mode='compute_critic')['q_value']
         weight = data['weight'].unsqueeze(1) if data['weight'] is not None else None
-        td_data = v_1step_td_data(q_value, target_q['q_value'], data['reward'], data['done'], weight)
+        td_data = v_1step_td_data(q_value, target_q, data['reward'], data['done'], weight)
         critic_loss, td_error = v_1step_td_error(td_data, self._gamma)
         self._optimizer_critic.zero_grad()
         critic_loss.backward()
         self._optimizer_critic.step()
 
-        action = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')['action']
-        with frozen(self._model.critic):  # the actor loss needs no gradient of the critic's weights
-            q_of_policy = self._learn_model.forward({'obs': obs, 'action': action}, mode='compute_critic')['q_value']
+        # A new autocast region: its cached bf16 weights must not outlive the critic's update.
+        with self._mixed_precision():
+            actor = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')
+            with frozen(self._model.critic):  # the actor loss needs no gradient of the critic's weights
+                q_of_policy = self._learn_model.forward({'obs': obs, 'action': actor['action']},
+                                                        mode='compute_critic')['q_value']
         actor_loss = -q_of_policy.mean()
         self._optimizer_actor.zero_grad()
         actor_loss.backward()
@@ -216,13 +221,25 @@ class DingATOCPolicy(Policy):
 
         attention_loss = self._train_attention_unit()
         self._learn_steps += 1
-        losses = {'critic_loss': critic_loss.item(), 'actor_loss': actor_loss.item(), 'attention_loss': attention_loss}
+        replayed = CommunicationStats()  # who communicated in the replayed transitions
+        replayed.update(structure)
+        # The one read-back of the step: every scalar in one transfer.
+        overflow = next_actor['channel_overflow'] | actor['channel_overflow']
+        scalars = torch.stack([
+            critic_loss.detach(), actor_loss.detach(), q_value.detach().mean(), target_q.mean(), td_error.mean(),
+            overflow.float()
+        ]).tolist()
+        critic_loss, actor_loss, q_mean, target_q_mean, td_error_mean, overflow = scalars
+        losses = {'critic_loss': critic_loss, 'actor_loss': actor_loss, 'attention_loss': attention_loss}
         for name, loss in losses.items():
             if not math.isfinite(loss):
                 raise FloatingPointError(f"ding_atoc diverged: {name} is {loss} at learn step {self._learn_steps}")
+        if overflow:
+            raise RuntimeError(
+                f"model.channel_max_rounds={self._model.channel_max_rounds} is too small for a replayed structure "
+                "(some groups needed a later serial round and were not integrated): raise it, or set it to None"
+            )
         self._target_model.update(self._learn_model.state_dict())
-        replayed = CommunicationStats()  # who communicated in the replayed transitions
-        replayed.update(structure)
         batch_stats = replayed.pop()
         return {
             'cur_lr_actor': self._optimizer_actor.defaults['lr'],
@@ -230,14 +247,45 @@ class DingATOCPolicy(Policy):
             # DI-engine's task-pipeline trainer reads ``total_loss``.
             'total_loss': sum(losses.values()),
             **losses,
-            'q_value': q_value.mean().item(),
-            'target_q_value': target_q['q_value'].mean().item(),
-            'td_error': td_error.mean().item(),
-            'priority': td_error.mean(dim=1).tolist(),
+            'q_value': q_mean,
+            'target_q_value': target_q_mean,
+            'td_error': td_error_mean,
+            'priority': td_error.detach().mean(dim=1).tolist(),
             'initiator_share': batch_stats['initiator_share'],
             'mean_group_size': batch_stats['mean_group_size'],
             'dq_queue_size': float(len(self._gain_queue)),
         }
+
+    def _stacked_batch(self, data: Union[List[Dict[str, Any]], Dict[str, Any]]) -> Dict[str, Any]:
+        """
+        Overview:
+            The learn batch as one dict of stacked tensors on the policy's device, as DI-engine's
+            ``default_preprocess_learn`` makes it: a list of transitions is collated; a batch that is already
+            stacked (leading batch dim) gets the same treatment of ``done``, ``reward`` and ``weight``.
+        """
+        learn = self._cfg.learn
+        if not isinstance(data, dict):
+            data = default_preprocess_learn(
+                data,
+                use_priority=self._cfg.priority,
+                use_priority_IS_weight=self._cfg.priority_IS_weight,
+                ignore_done=learn.ignore_done,
+                use_nstep=False
+            )
+            return to_device(data, self._device) if self._cuda else data
+        data = dict(data)
+        done = data['done'].float()
+        data['done'] = torch.zeros_like(done) if learn.ignore_done else done
+        if data['reward'].dim() == 2 and data['reward'].shape[1] == 1:  # team reward (B, 1) -> (B,)
+            data['reward'] = data['reward'].squeeze(-1)
+        data.setdefault('weight', None)
+        return data
+
+    def _mixed_precision(self) -> contextlib.AbstractContextManager:
+        """bf16 autocast on the policy's device when ``learn.mixed_precision``, else nothing."""
+        return torch.autocast(
+            device_type=torch.device(self._device).type, dtype=torch.bfloat16, enabled=self._cfg.learn.mixed_precision
+        )
 
     def _train_attention_unit(self) -> float:
         """

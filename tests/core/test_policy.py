@@ -88,7 +88,7 @@ class ShiftChannel(torch.nn.Module):
         super().__init__()
         self.shift = shift
 
-    def forward(self, sequence, length, full=False):
+    def forward(self, sequence, length):
         return sequence + self.shift
 
 
@@ -104,7 +104,7 @@ def test_dq_sign_follows_the_value_of_communication(shift, sign):
         head.bias.zero_()
     model.actor['head'] = torch.nn.Sequential(head, torch.nn.Tanh())
     model.actor['channel'] = ShiftChannel(shift)
-    model.critic = LinearCritic(2)
+    model.critic = torch.nn.Sequential(LinearCritic(2))  # the critic is a stack whose last layer gives Q
     policy.collect_mode.forward({0: random_obs(N_AGENT, OBS, field=4)})
     queue = policy._gain_queue
     assert len(queue) == N_AGENT  # every agent initiated and formed a group

@@ -1,0 +1,53 @@
+"""
+Specification of the channel schedules: the compact per-round schedule (default) and the static-shape schedule
+(``max_rounds``, for CUDA graphs and ``torch.compile``) integrate the same thoughts with the same gradients, and
+the static one reports the groups it could not fit.
+"""
+import pytest
+import torch
+
+from ding_atoc.model import AttentionChannel, BiLSTMChannel, communication_structure, integrate_groups
+from tests.conftest import DEVICES
+from tests.core.helpers import random_obs
+
+CHANNELS = {'bilstm': BiLSTMChannel, 'attention': AttentionChannel}
+
+
+def overlapping_structure(batch, n_agent, group_size, device):
+    """Every agent initiates inside a small field, so groups overlap and need several serial rounds."""
+    obs = random_obs(n_agent, 4, batch, field=min(3, n_agent - 1))
+    initiator = torch.rand(batch, n_agent) < 0.7
+    structure = communication_structure(initiator, obs['agent_distance'], group_size)
+    return {key: value.to(device) for key, value in structure.items()}
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('channel_type', sorted(CHANNELS))
+@pytest.mark.parametrize('batch,n_agent,group_size', [(1, 2, 1), (4, 7, 2), (16, 20, 3), (2, 50, 5)])
+def test_static_schedule_equals_compact_schedule(device, channel_type, batch, n_agent, group_size):
+    channel = CHANNELS[channel_type](8).to(device)
+    structure = overlapping_structure(batch, n_agent, group_size, device)
+    rounds = int(structure['group_round'].max()) + 1
+    thought = torch.randn(batch, n_agent, 8, device=device)
+    weight = torch.randn(batch, n_agent, 8, device=device)
+    results = []
+    for max_rounds in (None, rounds + 2):  # extra rounds of the static schedule integrate nothing
+        inputs = thought.clone().requires_grad_()
+        integrated, overflow = integrate_groups(channel, inputs, structure, max_rounds)
+        (integrated * weight).sum().backward()
+        assert not overflow
+        results.append((integrated.detach(), inputs.grad))
+    (compact, compact_grad), (static, static_grad) = results
+    assert torch.allclose(compact, static, atol=1e-6)
+    assert torch.allclose(compact_grad, static_grad, atol=1e-6)
+
+
+def test_static_schedule_flags_groups_beyond_its_rounds():
+    structure = overlapping_structure(8, 20, 3, 'cpu')
+    rounds = int(structure['group_round'].max()) + 1
+    assert rounds >= 2, 'the fixture must need several rounds'
+    thought = torch.randn(8, 20, 8)
+    _, overflow = integrate_groups(BiLSTMChannel(8), thought, structure, max_rounds=rounds - 1)
+    assert overflow
+    _, overflow = integrate_groups(BiLSTMChannel(8), thought, structure, max_rounds=rounds)
+    assert not overflow
