@@ -346,19 +346,27 @@ class DingATOCPolicy(Policy):
         self._collect_stats = CommunicationStats()
         self._collect_channel = ChannelConditions(**self._cfg.channel_conditions)
 
-    def _forward_collect(self, data: Dict[int, Any], **kwargs) -> Dict[int, Any]:
+    def _forward_collect(self, data: Dict[Any, Any], **kwargs) -> Dict[Any, Any]:
         """
         Overview:
             Act with exploration noise. Every ``comm_interval`` steps of an environment its initiators and groups
             are decided anew (sampled when ``collect.sample_initiators``); on those steps each initiator's dQ
             goes to the dQ queue.
         Arguments:
-            - data (:obj:`Dict[int, Any]`): observation of each environment id.
+            - data (:obj:`Dict[Any, Any]`): the observation of each environment id (DI-engine's env managers), or \
+                the observations of a batched env as one dict of tensors on the policy's device, row i being \
+                environment i (the batched pipeline).
         Returns:
-            - output (:obj:`Dict[int, Any]`): per environment id, ``action`` and the structure keys.
+            - output (:obj:`Dict[Any, Any]`): per environment id, ``action`` and the structure keys; for a \
+                batched observation, the same keys stacked over environments, on the policy's device.
         """
+        if _is_stacked(data):
+            return self._collect_step(data, env_ids=None)
         env_ids = list(data.keys())
-        obs = self._collate(data)
+        return self._decollate(env_ids, self._collect_step(self._collate(data), env_ids))
+
+    def _collect_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, torch.Tensor]:
+        """One collect step of stacked observations (``env_ids`` None: row i is environment i)."""
         self._collect_model.eval()
         with torch.no_grad():
             fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
@@ -371,11 +379,12 @@ class DingATOCPolicy(Policy):
             # DI-engine's noise wrapper perturbs and clips the action.
             action = self._collect_model.add_noise(actor['action'])
         arrived.pop('renewed')
-        return self._decollate(env_ids, {'action': action, **arrived})
+        return {'action': action, **arrived}
 
     @staticmethod
     def _transmit(
-            channel: ChannelConditions, stats: CommunicationStats, env_ids: List[int], obs: Dict[str, torch.Tensor],
+            channel: ChannelConditions, stats: CommunicationStats, env_ids: Optional[List[int]],
+            obs: Dict[str, torch.Tensor],
             structure: Dict[str, torch.Tensor], renewed: torch.Tensor
     ) -> Dict[str, torch.Tensor]:
         """
@@ -428,7 +437,9 @@ class DingATOCPolicy(Policy):
         # Nothing essential happens here: DI-engine's task pipeline never calls it.
         return get_train_sample(transitions, self._unroll_len)
 
-    def _reset_collect(self, data_id: Optional[List[int]] = None) -> None:
+    def _reset_collect(self, data_id: Optional[Union[List[int], torch.Tensor]] = None) -> None:
+        """Forget the structures and messages in flight of ``data_id`` (env ids, or a bool mask over the rows of a
+        batched env; all when None)."""
         self._collect_memory.reset(data_id)
         self._collect_channel.reset(data_id)
 
@@ -487,6 +498,11 @@ class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
     Overview:
         Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
     """
+
+
+def _is_stacked(data: Dict[Any, Any]) -> bool:
+    """Whether a collect input is one stacked observation (keys are observation names), not one per env id."""
+    return all(isinstance(key, str) for key in data)
 
 
 @contextlib.contextmanager

@@ -3,8 +3,7 @@ Overview:
     Communication under real conditions: messages are lost, arrive late, and go stale. Applied alike in collection
     and evaluation; the transitions keep what learning needs to replay the same messages with current networks.
 """
-from collections import deque
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 import torch
 
@@ -58,6 +57,8 @@ class ChannelConditions:
         from its observation) to the group; each message is lost with ``drop_prob``; the survivors are delivered
         ``delay`` steps later and integrated then, unless older than ``max_age``. Until the first delivery of an
         episode an agent acts on its own thought. ``reset`` empties an environment's channel (episode end).
+        The messages in flight are a ring of ``delay + 1`` steps per environment, held as tensors with one row per
+        environment, so that a step of any number of environments is a few batched tensor operations.
     Interfaces:
         ``__init__``, ``active``, ``transmit``, ``reset``
     """
@@ -70,20 +71,23 @@ class ChannelConditions:
         if max_age is not None and (not isinstance(max_age, int) or max_age < 0):
             raise ValueError(f"policy.channel_conditions.max_age must be None or an integer >= 0, got {max_age!r}")
         self.delay, self.drop_prob, self.max_age = delay, float(drop_prob), max_age
-        self._in_flight: Dict[int, deque] = {}
+        # Per environment row: the last ``delay + 1`` steps' messages (key -> (E, delay + 1, ...)), and how many
+        # steps were sent since the episode began (only its comparison with ``delay`` matters).
+        self._ring: Dict[str, torch.Tensor] = {}
+        self._sent = torch.zeros(0, dtype=torch.long)
 
     @property
     def active(self) -> bool:
         """Whether messages are ever lost or late (else the channel is the ideal one, with nothing to store)."""
         return self.delay > 0 or self.drop_prob > 0.0 or (self.max_age is not None and self.max_age < self.delay)
 
-    def transmit(self, env_ids: List[int], agent_state: torch.Tensor, structure: Dict[str, torch.Tensor],
+    def transmit(self, env_ids: Optional[List[int]], agent_state: torch.Tensor, structure: Dict[str, torch.Tensor],
                  renewed: torch.Tensor) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            Send this step's messages and return what arrives now, batched over ``env_ids``.
+            Send this step's messages and return what arrives now, batched over the environments.
         Arguments:
-            - env_ids (:obj:`List[int]`): environment of every row.
+            - env_ids (:obj:`Optional[List[int]]`): environment of every row; None: row i is environment i.
             - agent_state (:obj:`torch.Tensor`): (B, A, D) observations the thoughts are computed from.
             - structure (:obj:`Dict[str, torch.Tensor]`): the groups of this step.
             - renewed (:obj:`torch.Tensor`): (B,) bool, whether the structure was decided on this step.
@@ -94,37 +98,63 @@ class ChannelConditions:
         """
         delivered = drop_messages(structure, self.drop_prob)
         dropped = count_members(structure) - count_members(delivered)
+        sent = {'channel_state': agent_state, 'renewed': renewed, **delivered}
+        rows = self._rows(env_ids, sent)
+        sent_before = self._sent[rows]  # steps already in each ring
+        slot = sent_before % (self.delay + 1)
+        for key, value in sent.items():
+            self._ring[key][rows, slot] = value
+        self._sent[rows] = sent_before + 1
         usable = self.max_age is None or self.delay <= self.max_age
-        rows: List[Dict[str, torch.Tensor]] = []
-        for row, env_id in enumerate(env_ids):
-            queue = self._in_flight.setdefault(env_id, deque(maxlen=self.delay + 1))
-            sent = {key: value[row] for key, value in delivered.items()}
-            queue.append({'channel_state': agent_state[row], 'renewed': renewed[row], **sent})
-            rows.append(self._arrivals(queue, sent, agent_state[row], usable))
-        arrived = {key: torch.stack([r[key] for r in rows]) for key in rows[0]}
-        arrived['dropped'] = dropped
-        return arrived
-
-    def _arrivals(self, queue: deque, sent: Dict[str, torch.Tensor], state: torch.Tensor,
-                  usable: bool) -> Dict[str, torch.Tensor]:
-        """What one environment receives now (sent ``delay`` steps ago) and, with a delay, at the next step."""
-        nothing = {**empty_structure(sent), 'channel_state': torch.zeros_like(state),
-                   'renewed': torch.zeros((), dtype=torch.bool, device=state.device)}
-        now = queue[0] if usable and len(queue) == self.delay + 1 else nothing
+        # Sent ``delay`` steps ago: the slot this step's message overwrites next (valid once the ring is full).
+        now = self._read(rows, slot + 1, (sent_before >= self.delay) & usable, sent)
         arrived = {key: now[key] for key in ('initiator', 'group', 'group_round', 'renewed')}
         if self.delay >= 1:
-            # Sent at t + 1 - delay: already in the queue (its last entry when delay is 1).
-            upcoming = queue[-self.delay] if usable and len(queue) >= self.delay else nothing
+            # Sent at t + 1 - delay: already in the ring (this step's message when delay is 1).
+            upcoming = self._read(rows, slot + 2, (sent_before + 1 >= self.delay) & usable, sent)
             arrived['channel_state'] = now['channel_state']
             arrived['next_channel_state'] = upcoming['channel_state']
             for key in ('initiator', 'group', 'group_round'):
                 arrived[f'next_{key}'] = upcoming[key]
+        arrived['dropped'] = dropped
         return arrived
 
-    def reset(self, env_ids: Optional[List[int]] = None) -> None:
-        """Forget the messages in flight of ``env_ids`` (all when None)."""
-        if env_ids is None:
-            self._in_flight.clear()
-        for env_id in env_ids or []:
-            self._in_flight.pop(env_id, None)
+    def _read(self, rows, slot: torch.Tensor, valid: torch.Tensor, like: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The ring entries at ``slot`` (mod delay + 1) of every row; an empty structure where not ``valid``."""
+        slot = slot % (self.delay + 1)
+        nothing = {**empty_structure(like), 'channel_state': torch.zeros_like(like['channel_state']),
+                   'renewed': torch.zeros_like(like['renewed'])}
+        out = {}
+        for key, ring in self._ring.items():
+            entry = ring[rows][torch.arange(len(slot), device=slot.device), slot]
+            out[key] = torch.where(valid.view(-1, *([1] * (entry.dim() - 1))), entry, nothing[key])
+        return out
 
+    def _rows(self, env_ids: Optional[List[int]], like: Dict[str, torch.Tensor]):
+        """The rows of ``env_ids`` (all rows of a batched env when None), allocating rows not seen yet."""
+        count = like['renewed'].shape[0]
+        size = count if env_ids is None else max(env_ids) + 1
+        if size > len(self._sent):
+            device = like['renewed'].device
+            old = len(self._sent)
+            sent = torch.zeros(size, dtype=torch.long, device=device)
+            sent[:old] = self._sent.to(device)
+            self._sent = sent
+            for key, value in like.items():
+                ring = value.new_zeros((size, self.delay + 1) + value.shape[1:])
+                if key in self._ring:
+                    ring[:old] = self._ring[key]
+                self._ring[key] = ring
+        if env_ids is None:
+            return torch.arange(count, device=self._sent.device)
+        return torch.as_tensor(env_ids, device=self._sent.device)
+
+    def reset(self, env_ids: Optional[Union[List[int], torch.Tensor]] = None) -> None:
+        """Forget the messages in flight of ``env_ids`` (ids, or a bool mask over the rows; all when None)."""
+        if env_ids is None:
+            self._sent.zero_()
+        elif isinstance(env_ids, torch.Tensor):
+            known = env_ids[:len(self._sent)].to(self._sent.device)  # rows not allocated yet hold nothing
+            self._sent[:len(known)].masked_fill_(known, 0)
+        else:
+            self._sent[[env_id for env_id in env_ids if env_id < len(self._sent)]] = 0

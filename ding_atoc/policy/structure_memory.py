@@ -1,18 +1,23 @@
 """
 Overview:
     Per-environment memory of the communication structure, so that a structure lasts ``comm_interval`` steps
-    and is dropped at the end of an episode.
+    and is dropped at the end of an episode. Held as tensors with one row per environment, so that a step of any
+    number of environments is a few batched tensor operations.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+
+#: Environments of a call: ids of DI-engine's env managers (a list), or None for every row of a batched env.
+EnvRows = Optional[List[int]]
 
 
 class StructureMemory:
     """
     Overview:
-        Holds, for each environment id, the structure it acts with and how many steps it has been used. A new
-        structure is taken every ``comm_interval`` steps; ``reset`` forgets an environment's structure.
+        Holds, for each environment, the structure it acts with and how many steps it has been used. A new
+        structure is taken every ``comm_interval`` steps; ``reset`` forgets an environment's structure. Rows are
+        allocated on first use and grow with the largest environment id seen.
     Interfaces:
         ``__init__``, ``select``, ``reset``
     """
@@ -21,43 +26,66 @@ class StructureMemory:
         if not isinstance(comm_interval, int) or isinstance(comm_interval, bool) or comm_interval < 1:
             raise ValueError(f"policy.comm_interval must be an integer >= 1, got {comm_interval!r}")
         self.comm_interval = comm_interval
-        self._structure: Dict[int, Dict[str, torch.Tensor]] = {}
-        self._age: Dict[int, int] = {}
+        self._structure: Dict[str, torch.Tensor] = {}
+        # Steps each environment's structure has been used; ``comm_interval`` means "decide anew".
+        self._age = torch.zeros(0, dtype=torch.long)
 
-    def select(self, env_ids: List[int], fresh: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+    def select(self, env_ids: EnvRows, fresh: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """
         Overview:
             For every environment, its remembered structure while it is younger than ``comm_interval`` steps,
-            else the fresh one (which is then remembered). The loop runs over environments, not samples.
+            else the fresh one (which is then remembered).
         Arguments:
-            - env_ids (:obj:`List[int]`): environment id of every row of ``fresh``.
+            - env_ids (:obj:`Optional[List[int]]`): environment id of every row of ``fresh``; None: row i is \
+                environment i.
             - fresh (:obj:`Dict[str, torch.Tensor]`): newly decided structure, batched over environments.
         Returns:
             - structure (:obj:`Dict[str, torch.Tensor]`): the structure to act with, batched like ``fresh``.
             - renewed (:obj:`torch.Tensor`): bool, which environments took the fresh structure this step.
         """
-        rows = {key: [] for key in fresh}
-        renewed = []
-        for row, env_id in enumerate(env_ids):
-            if self._age.get(env_id, self.comm_interval) >= self.comm_interval:
-                self._structure[env_id] = {key: value[row] for key, value in fresh.items()}
-                self._age[env_id] = 0
-            renewed.append(self._age[env_id] == 0)
-            self._age[env_id] += 1
-            for key in fresh:
-                rows[key].append(self._structure[env_id][key])
-        device = next(iter(fresh.values())).device
-        return {key: torch.stack(value) for key, value in rows.items()}, torch.tensor(renewed, device=device)
+        count = next(iter(fresh.values())).shape[0]
+        rows = self._rows(env_ids, count, fresh)
+        renewed = self._age[rows] >= self.comm_interval
+        structure = {}
+        for key, value in fresh.items():
+            keep_fresh = renewed.view(-1, *([1] * (value.dim() - 1)))
+            structure[key] = torch.where(keep_fresh, value, self._structure[key][rows])
+            self._structure[key][rows] = structure[key]
+        self._age[rows] = torch.where(renewed, 1, self._age[rows] + 1)
+        return structure, renewed
 
-    def reset(self, env_ids: Optional[List[int]] = None) -> None:
+    def reset(self, env_ids: Union[EnvRows, torch.Tensor] = None) -> None:
         """
         Arguments:
-            - env_ids (:obj:`Optional[List[int]]`): environments whose episode ended; None forgets all.
+            - env_ids (:obj:`Union[Optional[List[int]], torch.Tensor]`): environments whose episode ended (ids, or \
+                a bool mask over the rows of a batched env); None forgets all.
         """
         if env_ids is None:
-            self._structure.clear()
-            self._age.clear()
-            return
-        for env_id in env_ids:
-            self._structure.pop(env_id, None)
-            self._age.pop(env_id, None)
+            self._age.fill_(self.comm_interval)
+        elif isinstance(env_ids, torch.Tensor):
+            known = env_ids[:len(self._age)].to(self._age.device)  # rows not allocated yet hold nothing
+            self._age[:len(known)].masked_fill_(known, self.comm_interval)
+        else:
+            known = [env_id for env_id in env_ids if env_id < len(self._age)]
+            self._age[known] = self.comm_interval
+
+    def _rows(self, env_ids: EnvRows, count: int, like: Dict[str, torch.Tensor]) -> Union[slice, torch.Tensor]:
+        """The rows of ``env_ids`` (a slice for a whole batched env), allocating rows not seen yet."""
+        size = count if env_ids is None else max(env_ids) + 1
+        if size > len(self._age):
+            self._grow(size, like)
+        if env_ids is None:
+            return slice(0, count)
+        return torch.as_tensor(env_ids, device=self._age.device)
+
+    def _grow(self, size: int, like: Dict[str, torch.Tensor]) -> None:
+        device = next(iter(like.values())).device
+        old = len(self._age)
+        age = torch.full((size, ), self.comm_interval, dtype=torch.long, device=device)
+        age[:old] = self._age.to(device)
+        self._age = age
+        for key, value in like.items():
+            grown = value.new_zeros((size, ) + value.shape[1:])
+            if key in self._structure:
+                grown[:old] = self._structure[key]
+            self._structure[key] = grown
