@@ -8,10 +8,12 @@ Overview:
 
     Bad actions (wrong shape, wrong dtype, NaN/inf, index out of range) raise ``ValueError`` naming the problem.
 """
-from typing import Any
+from typing import Any, Tuple
 
 import gymnasium as gym
 import numpy as np
+
+from .array_ops import Array, dtype_kind, namespace
 
 #: Unit acceleration of each discrete action, as MPE.
 DISCRETE_MOVES = np.array([[0., 0.], [-1., 0.], [1., 0.], [0., -1.], [0., 1.]])
@@ -23,7 +25,7 @@ class MoveActions:
     Overview:
         The action space of A agents moving in 2D and the conversion of a policy's action to unit accelerations.
     Interfaces:
-        ``__init__``, ``space``, ``to_accel``, ``sample``
+        ``__init__``, ``space``, ``check``, ``to_accel``, ``sample``
     """
 
     def __init__(self, n_agent: int, continuous: bool, env_name: str) -> None:
@@ -45,10 +47,48 @@ class MoveActions:
             single = gym.spaces.Discrete(N_DISCRETE)
         return gym.spaces.Dict({f'agent_{i}': single for i in range(self.n_agent)})
 
+    def check(self, action: Array, batch: Tuple[int, ...] = ()) -> Array:
+        """
+        Overview:
+            Validate a policy's action for A agents (with ``batch`` leading axes, e.g. (E,) for E batched envs);
+            raise ``ValueError`` naming the problem and the expected shape.
+        Arguments:
+            - action (:obj:`Array`): a numpy array or a torch tensor; continuous: float ``batch + (A, 2)``; discrete:
+              integer ``batch + (A,)`` or ``batch + (A, 1)``.
+            - batch (:obj:`Tuple[int, ...]`): the leading axes.
+        Returns:
+            - action (:obj:`Array`): the same action, discrete ones of shape ``batch + (A,)``.
+        """
+        a, kind, got = self.n_agent, dtype_kind(action), tuple(action.shape)
+        if self.continuous:
+            shape = tuple(batch) + (a, 2)
+            if kind != 'f':
+                raise ValueError(
+                    f'{self.env_name}: continuous actions must be a float array of shape {shape}, '
+                    f'got dtype {action.dtype}'
+                )
+            if got != shape:
+                raise ValueError(f'{self.env_name}: continuous actions must have shape {shape}, got {got}')
+            if not bool(namespace(action).isfinite(action).all()):
+                raise ValueError(f'{self.env_name}: actions contain NaN or inf: {action}')
+            return action
+        shape = tuple(batch) + (a, )
+        if kind not in 'iu':
+            raise ValueError(
+                f'{self.env_name}: discrete actions must be an integer array of shape {shape}, got dtype {action.dtype}'
+            )
+        if got == shape + (1, ):
+            action, got = action[..., 0], shape
+        if got != shape:
+            raise ValueError(f'{self.env_name}: discrete actions must have shape {shape}, got {got}')
+        if bool(action.min() < 0) or bool(action.max() >= N_DISCRETE):
+            raise ValueError(f'{self.env_name}: discrete actions must be in [0, {N_DISCRETE}), got {action}')
+        return action
+
     def to_accel(self, action: Any) -> np.ndarray:
         """
         Overview:
-            Validate a policy's action and convert it to unit accelerations.
+            Validate one env's action (see ``check``) and convert it to unit accelerations.
         Arguments:
             - action: continuous: float (A, 2); discrete: integer (A,) or (A, 1). numpy arrays, torch tensors or
               nested lists.
@@ -57,29 +97,9 @@ class MoveActions:
         """
         if hasattr(action, 'detach'):  # torch tensor
             action = action.detach().cpu().numpy()
-        action = np.asarray(action)
-        a = self.n_agent
+        action = self.check(np.asarray(action))
         if self.continuous:
-            if action.dtype.kind != 'f':
-                raise ValueError(
-                    f'{self.env_name}: continuous actions must be a float array of shape ({a}, 2), '
-                    f'got dtype {action.dtype}'
-                )
-            if action.shape != (a, 2):
-                raise ValueError(f'{self.env_name}: continuous actions must have shape ({a}, 2), got {action.shape}')
-            if not np.isfinite(action).all():
-                raise ValueError(f'{self.env_name}: actions contain NaN or inf: {action}')
             return np.clip(action.astype(np.float64), -1.0, 1.0)
-        if action.dtype.kind not in 'iu':
-            raise ValueError(
-                f'{self.env_name}: discrete actions must be an integer array of shape ({a},), got dtype {action.dtype}'
-            )
-        if action.shape == (a, 1):
-            action = action[:, 0]
-        if action.shape != (a, ):
-            raise ValueError(f'{self.env_name}: discrete actions must have shape ({a},), got {action.shape}')
-        if action.min() < 0 or action.max() >= N_DISCRETE:
-            raise ValueError(f'{self.env_name}: discrete actions must be in [0, {N_DISCRETE}), got {action}')
         return DISCRETE_MOVES[action]
 
     def sample(self, rng: np.random.Generator) -> np.ndarray:

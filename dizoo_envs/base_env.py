@@ -6,7 +6,7 @@ Overview:
     reward (``_advance``), the local/global features (``_features``) and the episode metrics.
 """
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import gymnasium as gym
 import numpy as np
@@ -15,6 +15,7 @@ from easydict import EasyDict
 from ding.envs import BaseEnv, BaseEnvTimestep
 
 from .actions import MoveActions
+from .array_ops import Array
 from .config_utils import build_config, check_int, default_config_of
 from .geometry import FIELD_TYPES, field_distance_matrix, k_nearest
 from .observation import TeamObservation
@@ -59,7 +60,9 @@ class PointMassTeamEnv(BaseEnv):
         Base class of the point-mass team envs (see module doc). Not registered itself.
     Interfaces:
         ``__init__``, ``reset``, ``step``, ``seed``, ``close``, ``random_action``, ``render``, ``render_state``,
-        ``enable_save_replay``, ``default_config``, ``observation_space``, ``action_space``, ``reward_space``
+        ``enable_save_replay``, ``default_config``, ``observation_space``, ``action_space``, ``reward_space``, and for
+        the batched envs (``dizoo_envs/batched``), which take this env as their config and layout: ``observation``,
+        ``cfg``, ``moves``, ``half_width``
     """
     #: registry name, set by subclasses
     name = 'point_mass_team'
@@ -282,6 +285,21 @@ class PointMassTeamEnv(BaseEnv):
         return f'{type(self).__name__}(n_agent={self._n_agent}, continuous_actions={self._cfg.continuous_actions})'
 
     @property
+    def cfg(self) -> EasyDict:
+        """The merged and checked config (read it, do not change it)."""
+        return self._cfg
+
+    @property
+    def moves(self) -> MoveActions:
+        """The action space and action checks."""
+        return self._moves
+
+    @property
+    def half_width(self) -> float:
+        """H: the arena is ``[-H, H]^2``."""
+        return self._half_width
+
+    @property
     def observation_space(self) -> gym.spaces.Space:
         return self._observation_space
 
@@ -316,14 +334,32 @@ class PointMassTeamEnv(BaseEnv):
 
     # ------------------------------------------------------------------ shared internals
     def _observe(self) -> Any:
-        dist = self._agent_distances()
+        obs, neighbours = self.observation(self._agent_distances(), self._features)
+        if neighbours is not None:
+            self._field_neighbours = neighbours
+        return obs
+
+    def observation(self, dist: Array, features: Callable[[Array], Tuple[Array, Array]]) -> Tuple[Any, Any]:
+        """
+        Overview:
+            The observation of a state (numpy, one env) or of a batch of states (torch, leading axes ``...``; the
+            batched envs call this on their config's env): each agent's nearest agents and observable field from the
+            agent distances, then the features and the observation dict.
+        Arguments:
+            - dist (:obj:`Array`): (..., A, A) distances between agents, ``inf`` on the diagonal.
+            - features (:obj:`Callable`): maps the (..., A, K) nearest other agents to float32 (..., A, D) local and
+              (..., G) global features.
+        Returns:
+            - obs: the observation (see ``observation.py``).
+            - neighbours (:obj:`Optional[Array]`): (..., A, k) the agents in each agent's 'k_nearest' field, None for
+              'radius'.
+        """
         k_needed = max(self._k, self._field_k if self._field_type == 'k_nearest' else 0)
         nearest = k_nearest(dist, k_needed)
-        if self._field_type == 'k_nearest':
-            self._field_neighbours = nearest[:, :self._field_k]
-        agent_distance = field_distance_matrix(dist, self._field_type, self._field_neighbours, self._field_radius)
-        agent_state, global_state = self._features(nearest[:, :self._k])
-        return self._layout.build(agent_state, global_state, agent_distance)
+        neighbours = nearest[..., :self._field_k] if self._field_type == 'k_nearest' else None
+        agent_distance = field_distance_matrix(dist, self._field_type, neighbours, self._field_radius)
+        agent_state, global_state = features(nearest[..., :self._k])
+        return self._layout.build(agent_state, global_state, agent_distance), neighbours
 
     def _require_running(self, what: str) -> None:
         if not self._running:

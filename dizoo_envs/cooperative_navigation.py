@@ -31,6 +31,7 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
+from .array_ops import Array, as_float32, namespace
 from .base_env import COMMON_CONFIG, PointMassTeamEnv
 from .config_utils import check_int
 from .geometry import gather_neighbours, k_nearest, pairwise_offsets
@@ -38,34 +39,80 @@ from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
 
 def navigation_reward(
-        dist_agent_landmark: np.ndarray,
-        dist_agent_agent: np.ndarray,
+        dist_agent_landmark: Array,
+        dist_agent_agent: Array,
         agent_size: float,
         collision_penalty: float,
         normalize: bool,
-) -> Tuple[float, np.ndarray, int]:
+) -> Tuple[Array, Array, Array]:
     """
     Overview:
-        Team reward of cooperative navigation for one state.
+        Team reward of cooperative navigation for one state (numpy) or a batch of states (torch, leading axes ``...``).
     Arguments:
-        - dist_agent_landmark (:obj:`np.ndarray`): (A, L) distances.
-        - dist_agent_agent (:obj:`np.ndarray`): (A, A) distances, ``inf`` on the diagonal.
+        - dist_agent_landmark (:obj:`Array`): (..., A, L) distances.
+        - dist_agent_agent (:obj:`Array`): (..., A, A) distances, ``inf`` on the diagonal.
         - agent_size (:obj:`float`): agent radius; a pair collides when closer than ``2 * agent_size``.
         - collision_penalty (:obj:`float`): penalty per agent in a collision.
         - normalize (:obj:`bool`): divide the distance term by L and the collision term by A.
     Returns:
-        - reward (:obj:`float`): the team reward.
-        - nearest (:obj:`np.ndarray`): (L,) distance from every landmark to its nearest agent.
-        - collisions (:obj:`int`): number of colliding pairs.
+        - reward (:obj:`Array`): (...) the team reward.
+        - nearest (:obj:`Array`): (..., L) distance from every landmark to its nearest agent.
+        - collisions (:obj:`Array`): (...) integer number of colliding pairs.
     """
-    nearest = dist_agent_landmark.min(axis=0)
-    collisions = int(np.count_nonzero(dist_agent_agent < 2.0 * agent_size)) // 2
+    nearest = namespace(dist_agent_landmark).amin(dist_agent_landmark, axis=-2)
+    collisions = (dist_agent_agent < 2.0 * agent_size).sum(axis=(-2, -1)) // 2
     if normalize:
-        a = dist_agent_agent.shape[0]
-        reward = -float(nearest.mean()) - collision_penalty * 2.0 * collisions / a
+        a = dist_agent_agent.shape[-1]
+        reward = -nearest.mean(axis=-1) - collision_penalty * 2.0 * collisions / a
     else:
-        reward = -float(nearest.sum()) - collision_penalty * 2.0 * collisions
+        reward = -nearest.sum(axis=-1) - collision_penalty * 2.0 * collisions
     return reward, nearest, collisions
+
+
+def navigation_metrics(nearest: Array, collisions: Any, occupied_threshold: float) -> Dict[str, Any]:
+    """
+    Overview:
+        The episode metrics of cooperative navigation (see the module doc), of one episode or a batch of episodes.
+    Arguments:
+        - nearest (:obj:`Array`): (..., L) distance from every landmark to its nearest agent at the last step.
+        - collisions: (...) colliding pairs summed over the episode.
+        - occupied_threshold (:obj:`float`): see the config.
+    Returns:
+        - metrics (:obj:`Dict[str, Any]`): ``occupied_landmarks``, ``collisions``, ``mean_distance``, each (...).
+    """
+    occupied = (nearest < occupied_threshold).sum(axis=-1) / nearest.shape[-1]
+    return dict(occupied_landmarks=occupied, collisions=collisions, mean_distance=nearest.mean(axis=-1))
+
+
+def navigation_features(
+        nearest: Array, pos: Array, vel: Array, dx: Array, dy: Array, landmarks: Array, dx_al: Array, dy_al: Array,
+        dist_al: Array, k_landmark: int, half_width: float
+) -> Tuple[Array, Array]:
+    """
+    Overview:
+        Local and global features of cooperative navigation (layout in the module doc), for one state (numpy) or a
+        batch of states (torch, leading axes ``...``).
+    Arguments:
+        - nearest (:obj:`Array`): (..., A, K) the K nearest other agents of every agent.
+        - pos, vel (:obj:`Array`): (..., A, 2) agent positions and velocities.
+        - dx, dy (:obj:`Array`): (..., A, A) agent-to-agent offsets.
+        - landmarks (:obj:`Array`): (..., L, 2) landmark positions.
+        - dx_al, dy_al, dist_al (:obj:`Array`): (..., A, L) agent-to-landmark offsets and distances.
+        - k_landmark (:obj:`int`): K_L.
+        - half_width (:obj:`float`): H.
+    Returns:
+        - agent_state (:obj:`Array`): float32 (..., A, 4 + 2K + 2K_L).
+        - global_state (:obj:`Array`): float32 (..., 4A + 2L).
+    """
+    xp, batch, h = namespace(pos), pos.shape[:-2], half_width
+    landmark_idx = k_nearest(dist_al, k_landmark)
+    agent_state = xp.concatenate(
+        [vel, pos / h, gather_neighbours(nearest, dx, dy),
+         gather_neighbours(landmark_idx, dx_al, dy_al)], axis=-1
+    )
+    flat = [pos / h, vel, landmarks / h]
+    glob = xp.concatenate([x.reshape(batch + (-1, )) for x in flat], axis=-1)
+    return as_float32(agent_state), as_float32(glob)
 
 
 @ENV_REGISTRY.register('cooperative_navigation')
@@ -75,7 +122,8 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         Cooperative navigation at any team size (see module doc), in DI-engine's multi-agent observation format plus
         ``agent_distance``.
     Interfaces:
-        those of ``PointMassTeamEnv``, plus ``set_state`` (place agents and landmarks by hand, e.g. in tests).
+        those of ``PointMassTeamEnv``, plus ``set_state`` (place agents and landmarks by hand, e.g. in tests),
+        ``world_params`` and ``draw_layout`` (shared with the batched env).
     """
     name = 'cooperative_navigation'
     config = dict(
@@ -123,33 +171,59 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
             raise ValueError(f'{self.name}: arena_size must be > 0 or None, got {cfg.arena_size}')
         self._half_width = float(np.sqrt(cfg.n_agent / 3.0) if cfg.arena_size is None else cfg.arena_size)
 
+    @property
+    def k_landmark(self) -> int:
+        """K_L: the nearest landmarks in each agent's local observation."""
+        return self._k_landmark
+
     def _feature_layout(self) -> Tuple[int, int, slice]:
         a, l, k = self._cfg.n_agent, self._cfg.n_landmark, self._cfg.n_nearest
         return 4 + 2 * k + 2 * self._k_landmark, 4 * a + 2 * l, slice(4, 4 + 2 * k)
 
+    def world_params(self) -> Dict[str, Any]:
+        """
+        Overview:
+            The constructor arguments of the point-mass world (``physics.py``; the batched envs' torch world takes
+            the same): the agents' sizes, accelerations and speed limits, the arena and the physics constants.
+        """
+        cfg, a = self._cfg, self._cfg.n_agent
+        max_speed = np.inf if cfg.agent_max_speed is None else cfg.agent_max_speed
+        return dict(
+            size=np.full(a, cfg.agent_size),
+            accel=np.full(a, cfg.agent_accel),
+            max_speed=np.full(a, max_speed),
+            half_width=self._half_width,
+            **cfg.physics,
+        )
+
+    def draw_layout(self, rng: np.random.Generator) -> Dict[str, np.ndarray]:
+        """
+        Overview:
+            The random start of an episode: agents, then landmarks, uniform in the arena (the batched envs draw their
+            layouts with this too, so a seed gives the same episode in both).
+        Returns:
+            - layout (:obj:`Dict[str, np.ndarray]`): ``agent_pos`` (A, 2), ``landmark_pos`` (L, 2).
+        """
+        h = self._half_width
+        agent_pos = rng.uniform(-h, h, size=(self._cfg.n_agent, 2))
+        return dict(agent_pos=agent_pos, landmark_pos=rng.uniform(-h, h, size=(self._cfg.n_landmark, 2)))
+
     def _reset_world(self, rng: np.random.Generator) -> None:
-        cfg = self._cfg
-        a, h = cfg.n_agent, self._half_width
         if not hasattr(self, '_world'):
-            max_speed = np.inf if cfg.agent_max_speed is None else cfg.agent_max_speed
-            self._world = PointMassWorld(
-                size=np.full(a, cfg.agent_size),
-                accel=np.full(a, cfg.agent_accel),
-                max_speed=np.full(a, max_speed),
-                half_width=h,
-                **cfg.physics,
-            )
-        self._world.set_state(rng.uniform(-h, h, size=(a, 2)))
-        self._landmarks = rng.uniform(-h, h, size=(cfg.n_landmark, 2))
+            self._world = PointMassWorld(**self.world_params())
+        layout = self.draw_layout(rng)
+        self._world.set_state(layout['agent_pos'])
+        self._landmarks = layout['landmark_pos']
         self._collisions = 0
         self._update_landmark_geometry()
 
     def _update_landmark_geometry(self) -> None:
         cfg = self._cfg
         self._dx_al, self._dy_al, self._dist_al = pairwise_offsets(self._world.pos, self._landmarks)
-        self._reward, self._nearest_dist, self._step_collisions = navigation_reward(
+        reward, self._nearest_dist, collisions = navigation_reward(
             self._dist_al, self._world.dist, cfg.agent_size, cfg.collision_penalty, cfg.normalize_reward
         )
+        self._reward, self._step_collisions = float(reward), int(collisions)
 
     def _advance(self, accel: np.ndarray) -> float:
         self._world.step(accel)
@@ -161,22 +235,15 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         return self._world.dist
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        w, h, k = self._world, self._half_width, nearest.shape[1]
-        out = np.empty((self._n_agent, self._layout.agent_dim), dtype=np.float32)
-        out[:, 0:2] = w.vel
-        out[:, 2:4] = w.pos / h
-        out[:, 4:4 + 2 * k] = gather_neighbours(nearest, w.dx, w.dy)
-        landmark_idx = k_nearest(self._dist_al, self._k_landmark)
-        out[:, 4 + 2 * k:] = gather_neighbours(landmark_idx, self._dx_al, self._dy_al)
-        glob = np.concatenate([w.pos.ravel() / h, w.vel.ravel(), self._landmarks.ravel() / h]).astype(np.float32)
-        return out, glob
+        w = self._world
+        return navigation_features(
+            nearest, w.pos, w.vel, w.dx, w.dy, self._landmarks, self._dx_al, self._dy_al, self._dist_al,
+            self._k_landmark, self._half_width
+        )
 
     def _episode_metrics(self) -> Dict[str, float]:
-        return dict(
-            occupied_landmarks=float(np.mean(self._nearest_dist < self._cfg.occupied_threshold)),
-            collisions=float(self._collisions),
-            mean_distance=float(self._nearest_dist.mean()),
-        )
+        metrics = navigation_metrics(self._nearest_dist, self._collisions, self._cfg.occupied_threshold)
+        return {k: float(v) for k, v in metrics.items()}
 
     def _render_entities(self) -> Dict[str, Any]:
         return dict(

@@ -15,6 +15,8 @@ Overview:
       field and on the diagonal.
 
     With ``agent_obs_only=True`` the observation is the ``agent_state`` array alone, as DI-engine's env.
+
+    ``build`` takes one env's numpy arrays or the batched envs' torch tensors with a leading (E, ...) axis.
 """
 from typing import Dict, Union
 
@@ -22,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 
 from ding_atoc.obs_keys import ACTION_MASK, AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
+from .array_ops import Array, float32_full, namespace
 
 AGENT_ALONE_STATE = 'agent_alone_state'
 AGENT_ALONE_PADDING_STATE = 'agent_alone_padding_state'
@@ -93,32 +96,34 @@ class TeamObservation:
             }
         )
 
-    def build(self, agent_state: np.ndarray, global_state: np.ndarray,
-              agent_distance: np.ndarray) -> Union[Dict[str, np.ndarray], np.ndarray]:
+    def build(self, agent_state: Array, global_state: Array, agent_distance: Array) -> Union[Dict[str, Array], Array]:
         """
         Overview:
-            Assemble the observation.
+            Assemble the observation, of one env (numpy) or of a batch of envs (torch, leading axes ``...``).
         Arguments:
-            - agent_state (:obj:`np.ndarray`): float32 (A, D).
-            - global_state (:obj:`np.ndarray`): float32 (G,).
-            - agent_distance (:obj:`np.ndarray`): float32 (A, A).
+            - agent_state (:obj:`Array`): float32 (..., A, D).
+            - global_state (:obj:`Array`): float32 (..., G).
+            - agent_distance (:obj:`Array`): float32 (..., A, A).
         Returns:
-            - obs (:obj:`Union[dict, np.ndarray]`): the dict described in this module, or ``agent_state``.
+            - obs (:obj:`Union[dict, Array]`): the dict described in this module, or ``agent_state``.
         """
         if self.agent_obs_only:
             return agent_state
+        xp = namespace(agent_state)
         cols = self.teammate_cols
-        alone = np.concatenate([agent_state[:, :cols.start], agent_state[:, cols.stop:]], axis=1)
-        padding = agent_state.copy()
-        padding[:, cols] = 0.0
+        left, right = agent_state[..., :cols.start], agent_state[..., cols.stop:]
+        alone = xp.concatenate([left, right], axis=-1)
+        padding = xp.concatenate([left, xp.zeros_like(agent_state[..., cols]), right], axis=-1)
+        batch = agent_state.shape[:-2]
         if self.agent_specific_global_state:
-            tiled = np.broadcast_to(global_state, (self.n_agent, self.global_dim))
-            global_state = np.concatenate([agent_state, tiled], axis=1)
+            tiled = xp.broadcast_to(global_state[..., None, :], batch + (self.n_agent, self.global_dim))
+            global_state = xp.concatenate([agent_state, tiled], axis=-1)
+        action_mask = float32_full(batch + (self.n_agent, self.n_actions), 1.0, like=agent_state)
         return {
             AGENT_STATE: agent_state,
             GLOBAL_STATE: global_state,
             AGENT_ALONE_STATE: alone,
             AGENT_ALONE_PADDING_STATE: padding,
-            ACTION_MASK: np.ones((self.n_agent, self.n_actions), dtype=np.float32),
+            ACTION_MASK: action_mask,
             AGENT_DISTANCE: agent_distance,
         }

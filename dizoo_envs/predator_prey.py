@@ -31,39 +31,106 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
+from .array_ops import Array, as_float32, namespace, take_along
 from .base_env import COMMON_CONFIG, PointMassTeamEnv
 from .config_utils import check_int
 from .geometry import gather_neighbours, k_nearest
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
 
-def prey_flee_action(dx: np.ndarray, dy: np.ndarray, dist: np.ndarray) -> np.ndarray:
+def prey_flee_action(dx: Array, dy: Array, dist: Array) -> Array:
     """
     Overview:
-        The scripted prey policy: a unit acceleration straight away from the nearest predator.
+        The scripted prey policy: a unit acceleration straight away from the nearest predator (one state, numpy, or a
+        batch of states, torch, leading axes ``...``).
     Arguments:
-        - dx, dy, dist (:obj:`np.ndarray`): (A, P) offsets ``prey - predator`` and distances.
+        - dx, dy, dist (:obj:`Array`): (..., A, P) offsets ``prey - predator`` and distances.
     Returns:
-        - action (:obj:`np.ndarray`): (P, 2) unit vectors (zero when a predator sits exactly on the prey).
+        - action (:obj:`Array`): (..., P, 2) unit vectors (zero when a predator sits exactly on the prey).
     """
-    p = dist.shape[1]
-    cols = np.arange(p)
-    nearest = dist.argmin(axis=0)
-    d = np.maximum(dist[nearest, cols], 1e-12)
-    return np.stack([dx[nearest, cols] / d, dy[nearest, cols] / d], axis=1)
+    xp = namespace(dist)
+    nearest = dist.argmin(axis=-2)[..., None, :]  # (..., 1, P): the first nearest predator of every prey
+    d = xp.clip(take_along(dist, nearest, axis=-2)[..., 0, :], 1e-12, None)
+    return xp.stack([take_along(dx, nearest, axis=-2)[..., 0, :] / d, take_along(dy, nearest, axis=-2)[..., 0, :] / d],
+                    axis=-1)
 
 
-def caught_prey(dist: np.ndarray, catch_distance: float) -> np.ndarray:
+def caught_prey(dist: Array, catch_distance: float) -> Array:
     """
     Overview:
         Which prey touch a predator.
     Arguments:
-        - dist (:obj:`np.ndarray`): (A, P) predator-prey distances.
+        - dist (:obj:`Array`): (..., A, P) predator-prey distances.
         - catch_distance (:obj:`float`): agent_size + prey_size.
     Returns:
-        - caught (:obj:`np.ndarray`): (P,) bool.
+        - caught (:obj:`Array`): (..., P) bool.
     """
-    return (dist < catch_distance).any(axis=0)
+    return (dist < catch_distance).any(axis=-2)
+
+
+def predator_reward(dist: Array, catch_distance: float, catch_reward: float,
+                    shaping_coef: float) -> Tuple[Array, Array]:
+    """
+    Overview:
+        Team reward of predator-prey after a step, before caught prey respawn (one state, numpy, or a batch of states,
+        torch, leading axes ``...``).
+    Arguments:
+        - dist (:obj:`Array`): (..., A, P) predator-prey distances.
+        - catch_distance, catch_reward, shaping_coef (:obj:`float`): see ``caught_prey`` and the config.
+    Returns:
+        - reward (:obj:`Array`): (...) ``catch_reward * catches - shaping_coef * mean_prey(nearest predator distance)``.
+        - caught (:obj:`Array`): (..., P) bool, the prey caught this step.
+    """
+    caught = caught_prey(dist, catch_distance)
+    nearest = namespace(dist).amin(dist, axis=-2)
+    return catch_reward * caught.sum(axis=-1) - shaping_coef * nearest.mean(axis=-1), caught
+
+
+def predator_metrics(catches: Any, first_catch: Any, max_cycles: int) -> Dict[str, Any]:
+    """
+    Overview:
+        The episode metrics of predator-prey (see the module doc), of one episode or a batch of episodes.
+    Arguments:
+        - catches: (...) prey caught in the episode.
+        - first_catch: (...) the 1-based step of the first catch, 0 when there was none.
+        - max_cycles (:obj:`int`): the episode length.
+    Returns:
+        - metrics (:obj:`Dict[str, Any]`): ``catches``, ``time_to_first_catch``, each (...).
+    """
+    return dict(catches=catches, time_to_first_catch=namespace(first_catch).where(first_catch > 0, first_catch,
+                                                                                   max_cycles))
+
+
+def predator_features(
+        nearest: Array, pos: Array, vel: Array, dx: Array, dy: Array, dist: Array, n_agent: int, k_prey: int,
+        half_width: float
+) -> Tuple[Array, Array]:
+    """
+    Overview:
+        Local and global features of predator-prey (layout in the module doc), for one state (numpy) or a batch of
+        states (torch, leading axes ``...``).
+    Arguments:
+        - nearest (:obj:`Array`): (..., A, K) the K nearest other predators of every predator.
+        - pos, vel (:obj:`Array`): (..., A + P, 2) positions and velocities, predators first.
+        - dx, dy, dist (:obj:`Array`): (..., A + P, A + P) pairwise offsets and distances.
+        - n_agent (:obj:`int`): A.
+        - k_prey (:obj:`int`): K_P.
+        - half_width (:obj:`float`): H.
+    Returns:
+        - agent_state (:obj:`Array`): float32 (..., A, 4 + 4K + 4K_P).
+        - global_state (:obj:`Array`): float32 (..., 4A + 4P).
+    """
+    xp, batch, a, h = namespace(pos), pos.shape[:-2], n_agent, half_width
+    # relative velocities of every entity seen from every predator
+    dvx = vel[..., None, :, 0] - vel[..., :a, None, 0]
+    dvy = vel[..., None, :, 1] - vel[..., :a, None, 1]
+    mates = gather_neighbours(nearest, dx[..., :a, :a], dy[..., :a, :a], dvx[..., :a], dvy[..., :a])
+    prey_idx = k_nearest(dist[..., :a, a:], k_prey)
+    prey = gather_neighbours(prey_idx, dx[..., :a, a:], dy[..., :a, a:], dvx[..., a:], dvy[..., a:])
+    agent_state = xp.concatenate([vel[..., :a, :], pos[..., :a, :] / h, mates, prey], axis=-1)
+    flat = [pos[..., :a, :] / h, vel[..., :a, :], pos[..., a:, :] / h, vel[..., a:, :]]
+    glob = xp.concatenate([x.reshape(batch + (-1, )) for x in flat], axis=-1)
+    return as_float32(agent_state), as_float32(glob)
 
 
 @ENV_REGISTRY.register('predator_prey')
@@ -73,7 +140,8 @@ class PredatorPreyEnv(PointMassTeamEnv):
         Predators (learners) chase faster scripted prey (see module doc), in DI-engine's multi-agent observation format
         plus ``agent_distance`` (between predators).
     Interfaces:
-        those of ``PointMassTeamEnv``, plus ``set_state`` (place predators and prey by hand, e.g. in tests).
+        those of ``PointMassTeamEnv``, plus ``set_state`` (place predators and prey by hand, e.g. in tests),
+        ``world_params`` and ``draw_positions`` (shared with the batched env).
     """
     name = 'predator_prey'
     config = dict(
@@ -124,28 +192,56 @@ class PredatorPreyEnv(PointMassTeamEnv):
         )
         self._catch_distance = float(cfg.agent_size + cfg.prey_size)
 
+    @property
+    def k_prey(self) -> int:
+        """K_P: the nearest prey in each predator's local observation."""
+        return self._k_prey
+
+    @property
+    def catch_distance(self) -> float:
+        """A prey is caught closer than this to a predator: agent_size + prey_size."""
+        return self._catch_distance
+
     def _feature_layout(self) -> Tuple[int, int, slice]:
         a, p, k = self._cfg.n_agent, self._cfg.n_prey, self._cfg.n_nearest
         return 4 + 4 * k + 4 * self._k_prey, 4 * a + 4 * p, slice(4, 4 + 4 * k)
 
+    def world_params(self) -> Dict[str, Any]:
+        """
+        Overview:
+            The constructor arguments of the point-mass world (``physics.py``; the batched envs' torch world takes
+            the same): predators then prey, their sizes, accelerations and speed limits, the arena and the physics
+            constants.
+        """
+        cfg, a, p, inf = self._cfg, self._cfg.n_agent, self._cfg.n_prey, np.inf
+        return dict(
+            size=np.r_[np.full(a, cfg.agent_size), np.full(p, cfg.prey_size)],
+            accel=np.r_[np.full(a, cfg.agent_accel), np.full(p, cfg.prey_accel)],
+            max_speed=np.r_[np.full(a, inf if cfg.agent_max_speed is None else cfg.agent_max_speed),
+                            np.full(p, inf if cfg.prey_max_speed is None else cfg.prey_max_speed)],
+            half_width=self._half_width,
+            **cfg.physics,
+        )
+
+    def draw_positions(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """
+        Overview:
+            ``n`` positions uniform in the arena: the start of an episode (predators then prey) and the respawn
+            points of caught prey, drawn in turn from the episode's generator (the batched envs draw from it too, so
+            a seed gives the same episode in both).
+        Returns:
+            - pos (:obj:`np.ndarray`): (n, 2).
+        """
+        h = self._half_width
+        return rng.uniform(-h, h, size=(n, 2))
+
     def _reset_world(self, rng: np.random.Generator) -> None:
-        cfg = self._cfg
-        a, p, h = cfg.n_agent, cfg.n_prey, self._half_width
         self._rng = rng  # respawns of this episode
         if not hasattr(self, '_world'):
-            inf = np.inf
-            self._world = PointMassWorld(
-                size=np.r_[np.full(a, cfg.agent_size), np.full(p, cfg.prey_size)],
-                accel=np.r_[np.full(a, cfg.agent_accel), np.full(p, cfg.prey_accel)],
-                max_speed=np.r_[
-                    np.full(a, inf if cfg.agent_max_speed is None else cfg.agent_max_speed),
-                    np.full(p, inf if cfg.prey_max_speed is None else cfg.prey_max_speed)],
-                half_width=h,
-                **cfg.physics,
-            )
-        self._world.set_state(rng.uniform(-h, h, size=(a + p, 2)))
+            self._world = PointMassWorld(**self.world_params())
+        self._world.set_state(self.draw_positions(rng, self._n_agent + self._cfg.n_prey))
         self._catches = 0
-        self._first_catch = None
+        self._first_catch = 0  # none yet
 
     def _predator_prey_block(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         a, w = self._n_agent, self._world
@@ -155,44 +251,30 @@ class PredatorPreyEnv(PointMassTeamEnv):
         cfg, a, w = self._cfg, self._n_agent, self._world
         prey_accel = prey_flee_action(*self._predator_prey_block())
         w.step(np.concatenate([accel, prey_accel], axis=0))
-        dist = w.dist[:a, a:]
-        caught = caught_prey(dist, self._catch_distance)
+        reward, caught = predator_reward(w.dist[:a, a:], self._catch_distance, cfg.catch_reward, cfg.shaping_coef)
         n_caught = int(caught.sum())
-        reward = cfg.catch_reward * n_caught - cfg.shaping_coef * float(dist.min(axis=0).mean())
         if n_caught:
             self._catches += n_caught
-            if self._first_catch is None:
+            if not self._first_catch:
                 self._first_catch = self._step_count + 1
-            h = self._half_width
             pos = w.pos.copy()
             vel = w.vel.copy()
-            pos[a:][caught] = self._rng.uniform(-h, h, size=(n_caught, 2))
+            pos[a:][caught] = self.draw_positions(self._rng, n_caught)
             vel[a:][caught] = 0.0
             w.set_state(pos, vel)
-        return reward
+        return float(reward)
 
     def _agent_distances(self) -> np.ndarray:
         a = self._n_agent
         return self._world.dist[:a, :a]
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        a, w, h, k = self._n_agent, self._world, self._half_width, nearest.shape[1]
-        vel = w.vel
-        # relative velocities of every entity seen from every predator
-        dvx = vel[:, 0][None, :] - vel[:a, 0][:, None]
-        dvy = vel[:, 1][None, :] - vel[:a, 1][:, None]
-        out = np.empty((a, self._layout.agent_dim), dtype=np.float32)
-        out[:, 0:2] = vel[:a]
-        out[:, 2:4] = w.pos[:a] / h
-        out[:, 4:4 + 4 * k] = gather_neighbours(nearest, w.dx[:a, :a], w.dy[:a, :a], dvx[:, :a], dvy[:, :a])
-        prey_idx = k_nearest(w.dist[:a, a:], self._k_prey)
-        out[:, 4 + 4 * k:] = gather_neighbours(prey_idx, w.dx[:a, a:], w.dy[:a, a:], dvx[:, a:], dvy[:, a:])
-        glob = np.concatenate([w.pos[:a].ravel() / h, vel[:a].ravel(), w.pos[a:].ravel() / h, vel[a:].ravel()])
-        return out, glob.astype(np.float32)
+        w = self._world
+        return predator_features(nearest, w.pos, w.vel, w.dx, w.dy, w.dist, self._n_agent, self._k_prey, self._half_width)
 
     def _episode_metrics(self) -> Dict[str, float]:
-        first = self._cfg.max_cycles if self._first_catch is None else self._first_catch
-        return dict(catches=float(self._catches), time_to_first_catch=float(first))
+        metrics = predator_metrics(self._catches, self._first_catch, self._cfg.max_cycles)
+        return {k: float(v) for k, v in metrics.items()}
 
     def _render_entities(self) -> Dict[str, Any]:
         a = self._n_agent
