@@ -1,0 +1,4 @@
+"""The batched path of ``ding-atoc train``: a tensor replay buffer and the task-pipeline middleware that collects
+from a batched env with one policy call per step and learns from stacked batches."""
+from .middleware import batched_collector, batched_learner
+from .replay import TensorReplayBuffer
