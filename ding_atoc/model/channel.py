@@ -3,8 +3,9 @@ Overview:
     The communication channel: a bidirectional LSTM (or attention) that integrates the thoughts of one group, and
     the loop that sends all groups of a step through it, one batch per serial round.
 """
+import functools
 import itertools
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -54,30 +55,50 @@ class BiLSTMChannel(nn.Module):
             - length: :math:`(N,)`
             - integrated: :math:`(N, L, T)`
         """
-        lstm = self.lstm
-        count, max_length, _ = sequence.shape
-        hidden = lstm.hidden_size
-        # Both directions' input projections (biases folded in) in one product: (N, L, 2, 4H).
-        weight_ih = torch.cat([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse])
-        bias = torch.cat([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse])
-        projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
-        # Step s reads the forward direction at position s and the backward direction at position L - 1 - s.
-        by_step = torch.stack([projected[:, :, 0], projected[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, 4H)
-        weight_hh = torch.stack([lstm.weight_hh_l0.t(), lstm.weight_hh_l0_reverse.t()])  # (2, H, 4H)
-        # The backward direction holds its state at zero on padding (its first steps), so it starts at the last member.
-        present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
-        keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
-        keep = keep.to(projected.dtype)
-        h = c = projected.new_zeros(2, count, hidden)
-        outputs = []
-        for step in range(max_length):
-            gates = by_step[step] + torch.bmm(h, weight_hh)
-            input_gate, forget_gate, cell_gate, output_gate = gates.chunk(4, dim=-1)
-            c = (torch.sigmoid(forget_gate) * c + torch.sigmoid(input_gate) * torch.tanh(cell_gate)) * keep[step]
-            h = torch.sigmoid(output_gate) * torch.tanh(c)
-            outputs.append(h)
-        both = torch.stack(outputs)  # (L, 2, N, H), the backward direction in reverse order
-        return torch.cat([both[:, 0], both[:, 1].flip(0)], dim=-1).transpose(0, 1)
+        return self.integrator()(sequence, length)
+
+    def integrator(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """
+        Overview:
+            ``forward`` with the LSTM's weights rearranged once, for the several serial rounds of one forward.
+        """
+        lstm, hidden = self.lstm, self.lstm.hidden_size
+        # Gate rows from nn.LSTM's (input, forget, cell, output) to (input, forget, output, cell): one sigmoid over
+        # the first three gates, one tanh over the last.
+        order = torch.cat([torch.arange(2 * hidden), torch.arange(3 * hidden, 4 * hidden),
+                           torch.arange(2 * hidden, 3 * hidden)]).to(lstm.weight_ih_l0.device)
+        directions = (('weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'),
+                      ('weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse'))
+        weight_ih = torch.cat([getattr(lstm, names[0])[order] for names in directions])  # (8H, T)
+        bias = torch.cat([(getattr(lstm, names[2]) + getattr(lstm, names[3]))[order] for names in directions])
+        weight_hh = torch.stack([getattr(lstm, names[1])[order].t() for names in directions])  # (2, H, 4H)
+        return functools.partial(_unrolled_bilstm, weight_ih=weight_ih, bias=bias, weight_hh=weight_hh)
+
+
+def _unrolled_bilstm(sequence: torch.Tensor, length: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor,
+                     weight_hh: torch.Tensor) -> torch.Tensor:
+    """``BiLSTMChannel.forward`` on weights from ``BiLSTMChannel.integrator`` (gates ordered i, f, o, g)."""
+    count, max_length, _ = sequence.shape
+    hidden = weight_hh.shape[1]
+    # Both directions' input projections in one product; step s reads the forward direction at position s and the
+    # backward direction at position L - 1 - s.
+    projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
+    by_step = torch.stack([projected[:, :, 0], projected[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, 4H)
+    # The backward direction holds its state at zero on padding (its first steps), so it starts at the last member.
+    present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
+    keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
+    keep = keep.to(projected.dtype)
+    h = c = projected.new_zeros(2, count, hidden)
+    outputs = []
+    for step in range(max_length):
+        gates = torch.baddbmm(by_step[step], h, weight_hh)  # (2, N, 4H), both directions
+        sigmoid = gates[..., :3 * hidden].sigmoid()
+        input_gate, forget_gate, output_gate = sigmoid.split(hidden, dim=-1)
+        c = torch.addcmul(forget_gate * c, input_gate, gates[..., 3 * hidden:].tanh()) * keep[step]
+        h = output_gate * c.tanh()
+        outputs.append(h)
+    both = torch.stack(outputs)  # (L, 2, N, H), the backward direction in reverse order
+    return torch.cat([both[:, 0], both[:, 1].flip(0)], dim=-1).transpose(0, 1)
 
 
 def integrate_groups(
@@ -99,7 +120,8 @@ def integrate_groups(
         and ``max_rounds`` rounds always run; groups of later rounds are not integrated and are reported in the
         returned overflow flag.
     Arguments:
-        - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``.
+        - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``; \
+            its ``integrator()``, where it has one, serves all rounds of the call.
         - thought (:obj:`torch.Tensor`): every agent's thought.
         - structure (:obj:`Dict[str, torch.Tensor]`): ``group`` and ``group_round`` from \
             ``communication_structure``.
@@ -133,8 +155,9 @@ def integrate_groups(
     # Rounds write into one buffer in place: no copy of every agent's thought per round. Reading it by index
     # saves only the indices for backward, so the in-place writes keep autograd's version checks satisfied.
     state = torch.cat([thought.reshape(sink, size), thought.new_zeros(1, size)], dim=0)
+    integrate = channel.integrator() if hasattr(channel, 'integrator') else channel
     for rows in round_rows:  # (groups of the round, m + 1)
-        integrated = channel(state[rows], (rows != sink).sum(dim=1))
+        integrated = integrate(state[rows], (rows != sink).sum(dim=1))
         state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size).to(state.dtype))
     return state[:sink].view(batch, n_agent, size), overflow
 
