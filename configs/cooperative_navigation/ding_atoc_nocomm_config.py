@@ -82,7 +82,8 @@ main_config = dict(
 main_config = EasyDict(main_config)
 create_config = dict(
     env=dict(
-        import_names=['dizoo_envs.cooperative_navigation'],
+        # dizoo_envs.batched registers the batched env that `ding-atoc train` collects with.
+        import_names=['dizoo_envs.cooperative_navigation', 'dizoo_envs.batched'],
         type='cooperative_navigation',
     ),
     env_manager=dict(type='base'),

@@ -45,6 +45,8 @@ class DingATOCPolicy(Policy):
     Config:
         See ``config`` below: DI-engine's DDPG keys keep their names and meaning; each ATOC key is commented.
     """
+    #: ``_forward_collect`` also takes one stacked observation of a batched env (see ``ding_atoc.batched``).
+    stacked_collect = True
     config = dict(
         # (str) Registry name of the policy.
         type='ding_atoc',
