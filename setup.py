@@ -17,6 +17,7 @@ setup(
     ],
     extras_require={
         'test': ['pytest', 'pytest-timeout'],
+        'bench': ['vmas==1.5.2'],  # bench/env_speed.py's VMAS column; never needed by the library
     },
     entry_points={
         'console_scripts': ['ding-atoc=ding_atoc.entry.cli:main'],
