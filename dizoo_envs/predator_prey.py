@@ -270,7 +270,9 @@ class PredatorPreyEnv(PointMassTeamEnv):
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         w = self._world
-        return predator_features(nearest, w.pos, w.vel, w.dx, w.dy, w.dist, self._n_agent, self._k_prey, self._half_width)
+        return predator_features(
+            nearest, w.pos, w.vel, w.dx, w.dy, w.dist, self._n_agent, self._k_prey, self._half_width
+        )
 
     def _episode_metrics(self) -> Dict[str, float]:
         metrics = predator_metrics(self._catches, self._first_catch, self._cfg.max_cycles)

@@ -25,6 +25,9 @@ Overview:
     - ``launch``, ``reset`` (no ``reset_param``), ``seed``, ``close``, ``closed``, ``done`` (always False: envs
       auto-reset, episodes never run out), ``ready_obs_id``, ``env_num``, spaces.
 
+    DI-engine's ``InteractionSerialEvaluator`` runs on it (tested); the evaluator's episode count works because every
+    env ends its episodes at the same step.
+
     Not supported: ``create_env_manager`` / a ``manager.type`` in configs (it builds managers from a list of env
     functions, while this one builds its envs itself), partial resets, ``reset_param``, ``env_state``.
 """

@@ -61,11 +61,11 @@ class BatchedPointMassWorld:
         self.env_num = int(env_num)
         self.device = torch.device(device)
         self.dtype = dtype
-        as_t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype, device=self.device)  # noqa
-        self.size = as_t(size)
+        self.size = torch.as_tensor(np.asarray(size, dtype=np.float64), dtype=dtype, device=self.device)
         self.n = self.size.shape[0]
-        self.accel = as_t(accel).reshape(self.n, 1)
-        self.max_speed = as_t(max_speed).reshape(self.n)
+        self.accel = torch.as_tensor(np.asarray(accel, dtype=np.float64), dtype=dtype, device=self.device)
+        self.accel = self.accel.reshape(self.n, 1)
+        self.max_speed = torch.as_tensor(np.asarray(max_speed, dtype=np.float64), dtype=dtype, device=self.device)
         self._has_max_speed = bool(np.isfinite(np.asarray(max_speed)).any())
         self.half_width = float(half_width)
         self.dt = float(dt)
