@@ -110,6 +110,11 @@ class DingATOCPolicy(Policy):
             attention_batch_size=64,
             # (int) Capacity of the dQ queue D, kept apart from the replay buffer (FIFO).
             attention_queue_size=10000,
+            # (str) How dQ becomes the attention unit's target in [0, 1]: 'minmax' (the paper: min-max over D) or
+            # 'standardised' (0.5 + (dQ - mean) / (2 std) over D, clipped to [0, 1], as the first author's later code
+            # centres its labels). With min-max the classifier's p follows the targets' mean, which D's two most
+            # extreme dQ set: one outlier turns the gate on or off for every agent. Standardised, p = 0.5 is D's mean.
+            dq_normalisation='standardised',
             # (float) Discount factor gamma.
             discount_factor=0.95,
             # (float) Polyak factor of the target networks.
@@ -168,7 +173,9 @@ class DingATOCPolicy(Policy):
         self._learn_model.reset()
         self._target_model.reset()
         self._learn_steps = 0
-        self._gain_queue = CommunicationGainQueue(learn.attention_queue_size, self._model.obs_shape, self._device)
+        self._gain_queue = CommunicationGainQueue(
+            learn.attention_queue_size, self._model.obs_shape, self._device, normalisation=learn.dq_normalisation
+        )
 
     def _forward_learn(self, data: Union[List[Dict[str, Any]], Dict[str, Any]]) -> Dict[str, Any]:
         """
@@ -293,8 +300,9 @@ class DingATOCPolicy(Policy):
         """
         Overview:
             One step of the attention unit's log loss -dQ log p - (1 - dQ) log(1 - p) on a minibatch of the
-            dQ queue, dQ min-max normalised over the queue. Thoughts come from the current encoder, detached, so
-            this loss trains the attention unit alone. Returns 0.0 while the queue is still empty.
+            dQ queue, dQ normalised to [0, 1] over the queue (``learn.dq_normalisation``). Thoughts come from the
+            current encoder, detached, so this loss trains the attention unit alone. Returns 0.0 while the queue is
+            still empty.
         """
         if len(self._gain_queue) == 0:
             return 0.0

@@ -5,21 +5,31 @@ Overview:
 """
 import torch
 
+#: How dQ becomes the attention unit's target in [0, 1] (``learn.dq_normalisation``):
+#: ``'minmax'``: the paper's min-max over the queue D; ``'standardised'``: 0.5 + (dQ - mean) / (2 std) over D,
+#: clipped to [0, 1] (dQ beyond mean +- one std saturates, as in the first author's later code, which clips its
+#: labels to mean +- std and standardises them around 0.5), so p = 0.5 sits at D's mean dQ whatever its outliers.
+NORMALISATIONS = ('minmax', 'standardised')
+
 
 class CommunicationGainQueue:
     """
     Overview:
         A fixed-size FIFO of (observation of an initiator, dQ of its group) pairs on the policy's device. It
         stores observations rather than thoughts so that training reads thoughts of the current encoder.
-        Targets are dQ min-max normalised over the whole queue to [0, 1].
+        Targets are dQ normalised over the whole queue to [0, 1] (see ``NORMALISATIONS``).
     Interfaces:
-        ``__init__``, ``push``, ``sample``, ``__len__``, ``state_dict``, ``load_state_dict``
+        ``__init__``, ``push``, ``sample``, ``targets``, ``__len__``, ``state_dict``, ``load_state_dict``
     """
 
-    def __init__(self, capacity: int, obs_shape: int, device: str = 'cpu') -> None:
+    def __init__(
+            self, capacity: int, obs_shape: int, device: str = 'cpu', normalisation: str = 'standardised'
+    ) -> None:
         if not isinstance(capacity, int) or capacity < 1:
             raise ValueError(f"learn.attention_queue_size must be an integer >= 1, got {capacity!r}")
-        self.capacity = capacity
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"learn.dq_normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+        self.capacity, self.normalisation = capacity, normalisation
         self._obs = torch.zeros(capacity, obs_shape, device=device)
         self._gain = torch.zeros(capacity, device=device)
         self._next = 0
@@ -41,21 +51,35 @@ class CommunicationGainQueue:
         self._next = (self._next + len(gain)) % self.capacity
         self._size = min(self._size + len(gain), self.capacity)
 
+    def targets(self, gain: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            The classifier targets of ``gain``, normalised by this queue's rule over ``gain`` itself. When every
+            dQ is equal it carries no preference and every target is 0.5.
+        Arguments:
+            - gain (:obj:`torch.Tensor`): the dQ of the whole queue, :math:`(N,)`.
+        Returns:
+            - target (:obj:`torch.Tensor`): in [0, 1], :math:`(N,)`.
+        """
+        if self.normalisation == 'minmax':
+            low, high = gain.min(), gain.max()
+        else:
+            mean, std = gain.mean(), gain.std() if len(gain) > 1 else gain.new_zeros(())
+            low, high = mean - std, mean + std
+        span = high - low
+        scaled = ((gain - low) / span.clamp(min=torch.finfo(gain.dtype).tiny)).clamp(0.0, 1.0)
+        return torch.where(span > 0, scaled, torch.full_like(gain, 0.5))
+
     def sample(self, batch_size: int):
         """
         Returns:
             - obs (:obj:`torch.Tensor`): :math:`(batch, D)`.
-            - target (:obj:`torch.Tensor`): dQ normalised to [0, 1] over the queue, :math:`(batch,)`. When every \
-                dQ in the queue is equal it carries no preference and the target is 0.5.
+            - target (:obj:`torch.Tensor`): dQ normalised to [0, 1] over the queue (``targets``), :math:`(batch,)`.
         """
         if self._size == 0:
             raise ValueError("cannot sample from an empty dQ queue")
         index = torch.randint(self._size, (batch_size, ), device=self._gain.device)
-        gain = self._gain[:self._size]
-        low, high = gain.min(), gain.max()
-        span = high - low
-        target = torch.where(span > 0, (gain[index] - low) / span.clamp(min=1e-12), torch.full_like(gain[index], 0.5))
-        return self._obs[index], target
+        return self._obs[index], self.targets(self._gain[:self._size])[index]
 
     def state_dict(self) -> dict:
         return {'obs': self._obs, 'gain': self._gain, 'next': self._next, 'size': self._size}

@@ -1,0 +1,68 @@
+"""The dQ queue D and the targets the attention unit is trained on (``learn.dq_normalisation``)."""
+import pytest
+import torch
+
+from ding_atoc.policy.gain_queue import CommunicationGainQueue
+
+OBS = 3
+
+
+def queue_of(gain, normalisation, capacity=1000):
+    queue = CommunicationGainQueue(capacity, OBS, normalisation=normalisation)
+    queue.push(torch.randn(len(gain), OBS), torch.as_tensor(gain, dtype=torch.float))
+    return queue
+
+
+def bulk_and_outlier(outlier):
+    """999 dQ spread evenly over [-1, 1] and one far outlier."""
+    return torch.cat([torch.linspace(-1.0, 1.0, 999), torch.tensor([outlier])])
+
+
+@pytest.mark.parametrize('outlier', [-100.0, 100.0])
+def test_minmax_lets_one_outlier_push_every_other_target_to_one_end(outlier):
+    gain = bulk_and_outlier(outlier)
+    target = queue_of(gain, 'minmax').targets(gain)
+    bulk = target[:-1]
+    # The paper's rule: the whole bulk lands within 0.02 of the end opposite the outlier; p = 0.5 means nothing.
+    assert (bulk - (1.0 if outlier < 0 else 0.0)).abs().max() < 0.02
+
+
+@pytest.mark.parametrize('outlier', [-100.0, 100.0])
+def test_standardised_targets_split_at_the_mean_whatever_the_outlier(outlier):
+    gain = bulk_and_outlier(outlier)
+    target = queue_of(gain, 'standardised').targets(gain)
+    mean = gain.mean()
+    assert torch.equal(target > 0.5, gain > mean) and torch.equal(target < 0.5, gain < mean)
+    assert target[-1] == (0.0 if outlier < 0 else 1.0)  # beyond one std: saturated at its end
+    assert abs(target[:-1].median() - 0.5) < 0.05  # the bulk stays around the middle
+    order = torch.argsort(gain)
+    assert (target[order].diff() >= 0).all()  # a larger dQ never gets a smaller target
+    normal = torch.randn(1000)
+    target = queue_of(normal, 'standardised').targets(normal)
+    for end in (0.0, 1.0):  # beyond one std on either side: about 16% of a normal sample at each end
+        assert 0.1 < (target == end).float().mean() < 0.22
+
+
+@pytest.mark.parametrize('normalisation', ['minmax', 'standardised'])
+def test_targets_span_zero_to_one_and_constant_dq_gives_one_half(normalisation):
+    gain = torch.tensor([-2.0, 0.0, 2.0])
+    assert queue_of(gain, normalisation).targets(gain).tolist() == [0.0, 0.5, 1.0]
+    constant = torch.full((5, ), 0.3)
+    assert torch.equal(queue_of(constant, normalisation).targets(constant), torch.full((5, ), 0.5))
+    single = torch.tensor([4.0])
+    assert queue_of(single, normalisation).targets(single).tolist() == [0.5]
+
+
+def test_samples_carry_the_targets_of_their_own_pairs():
+    gain = torch.tensor([-3.0, -1.0, 0.0, 1.0, 5.0])
+    queue = CommunicationGainQueue(10, OBS)
+    obs = torch.arange(len(gain) * OBS, dtype=torch.float).view(len(gain), OBS)
+    queue.push(obs, gain)
+    sampled_obs, target = queue.sample(64)
+    index = (sampled_obs[:, 0] / OBS).long()
+    assert torch.equal(target, queue.targets(gain)[index])
+
+
+def test_unknown_normalisation_is_refused():
+    with pytest.raises(ValueError, match='dq_normalisation'):
+        CommunicationGainQueue(10, OBS, normalisation='zscore')
