@@ -42,6 +42,11 @@ Overview:
     near 0, compare with ``--threads 1``.
 
 Usage:
+    Ours against an older commit of ours (the fast learner against 490d848), default config: see
+    ``bench/old_vs_new.py``, which this forwards to:
+
+        python bench/speed.py --against 490d848 --cells 20x64 100x256
+
     Full table on the CPU (about 10 to 15 minutes on 2 cores):
 
         python bench/speed.py
@@ -491,6 +496,11 @@ def _to_cpu(value):
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg.startswith('--against') for arg in argv):  # ours against an older commit of ours
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        from bench import old_vs_new
+        return old_vs_new.main(argv)
     args = parse_args(argv)
     if args.cuda and not torch.cuda.is_available():
         print('--cuda: the GPU is not available (torch.cuda.is_available() is False)', file=sys.stderr)
