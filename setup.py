@@ -10,6 +10,9 @@ setup(
     python_requires='>=3.11,<3.12',  # DI-engine's MPE wrapper needs PettingZoo <= 1.22.3, which needs Python < 3.12
     install_requires=[
         'DI-engine==0.5.3',
+        # DI-engine 0.5.3 pins setuptools<=66.1.1, and torch>=2.13 needs setuptools>=77: without this bound pip
+        # downloads torch 2.14.1, 2.14.0 and 2.13.0 (about 1.6 GB) before it settles on 2.12.x.
+        'torch>=2.0,<2.13',
         'pettingzoo[mpe]==1.22.3',
         'matplotlib',
         'imageio',

@@ -13,9 +13,9 @@ from ding.policy import create_policy
 from ding.utils import set_pkg_seed
 
 from ..model.grouping import NO_AGENT
-from .checkpoint import load_checkpoint
-from .config_loader import check_registry_names
+from .checkpoint import load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
+from .validation import check_config, check_positive_int
 
 
 def groups_of(output: Dict[str, Any]) -> Optional[List[List[int]]]:
@@ -39,21 +39,24 @@ def evaluate(
     Arguments:
         - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
         - ckpt (:obj:`str`): checkpoint (``ckpt_latest.pth.tar`` of ``ding-atoc train`` or a DI-engine \
-            ``iteration_*.pth.tar``).
+            ``iteration_*.pth.tar``); an unreadable one, or one that does not fit the config's policy, raises \
+            ``CheckpointError`` naming the file and the problem.
         - seed (:obj:`int`): evaluation seed.
         - episodes (:obj:`int`): episodes to play.
         - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
     Returns:
         - metrics (:obj:`Dict[str, float]`): mean over episodes of the return and the task's metrics.
     """
+    check_positive_int('episodes (--episodes)', episodes)
     main_config, create_config = input_cfg
-    check_registry_names(create_config)
+    check_config(main_config, create_config)
+    state = load_checkpoint(ckpt)
     cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
     env_fn, _, evaluator_cfgs = get_vec_env_setting(cfg.env, collect=False)
     check_env_matches_config(cfg, env_fn(evaluator_cfgs[0]))
     set_pkg_seed(seed, use_cuda=cfg.policy.cuda)
     policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
-    policy.learn_mode.load_state_dict(load_checkpoint(ckpt)['policy'])
+    load_policy_state(policy, state, ckpt, run_identity(main_config, create_config, seed))
     return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
 
 

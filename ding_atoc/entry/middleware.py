@@ -1,32 +1,76 @@
 """
 Overview:
-    Middleware of the task pipeline that DI-engine does not ship: a progress display, a per-evaluation record of
-    return, task metrics and communication statistics, and atomic checkpoints for resuming.
+    Middleware of the task pipeline that DI-engine does not ship: budgets that stop the run at the budget, a
+    progress display, a per-evaluation record of return, task metrics and communication statistics, and atomic
+    checkpoints for resuming.
 """
 import csv
 import os
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 from ding.framework import task
 from ding.utils import DistributedWriter
+from easydict import EasyDict
 from tqdm import tqdm
 
 from .checkpoint import LATEST, atomic_path, save_checkpoint
 
 
-def progress_display(max_env_step: Optional[int], start_env_step: int = 0) -> Callable:
+def collection_limiter(collect_cfg: EasyDict, max_env_step: int) -> Callable:
     """
     Overview:
-        A terminal progress bar over env steps with steps/s, ETA and the last evaluation return.
+        Shrink the collection that reaches the env-step budget to what is left of it, so that the run stops at the
+        budget instead of one collection past it. Place it right before the collector, which reads
+        ``collect_cfg.n_sample`` at every call: give the collector a config of its own, since this one changes.
+        Each collector step steps every env, so the last collection can pass the budget by less than the number
+        of collector envs.
     """
-    bar = tqdm(total=max_env_step, initial=start_env_step, unit='step', dynamic_ncols=True, desc='env steps')
+    n_sample = collect_cfg.n_sample
+
+    def _limit(ctx) -> None:
+        collect_cfg.n_sample = min(n_sample, max_env_step - ctx.env_step)
+
+    return _limit
+
+
+def budget_checker(max_env_step: Optional[int], max_train_iter: Optional[int]) -> Callable:
+    """
+    Overview:
+        Finish the task once ``max_env_step`` env steps or ``max_train_iter`` train iterations are reached (DI-engine's
+        ``termination_checker`` waits until they are exceeded, one more collection), and say so when the last step
+        passed a budget: every collector step steps all envs, and learning runs in phases of several iterations.
+    """
+    why = {'env_step': 'every collector step steps all collector envs',
+           'train_iter': 'learning runs in phases of several iterations after each collection'}
+
+    def _check(ctx) -> None:
+        for name, budget in (('env_step', max_env_step), ('train_iter', max_train_iter)):
+            value = getattr(ctx, name)
+            if budget is not None and value >= budget:
+                task.finish = True
+                if value > budget:
+                    print(f'stopped at {name} {value}, {value - budget} past the budget {budget}: {why[name]}',
+                          flush=True)
+
+    return _check
+
+
+def progress_display(total: int, counter: str = 'env_step', start: int = 0) -> Callable:
+    """
+    Overview:
+        A terminal progress bar over the budget (env steps, or train iterations when ``counter='train_iter'``)
+        with its rate, ETA and the last evaluation return; it ends at 100% when the run reaches its budget.
+    """
+    bar = tqdm(total=total, initial=min(start, total), unit=counter.split('_')[-1], dynamic_ncols=True,
+               desc=counter.replace('_', ' '))
 
     def _progress(ctx) -> None:
-        bar.update(ctx.env_step - bar.n)
+        bar.update(min(getattr(ctx, counter), total) - bar.n)
         if not np.isinf(ctx.eval_value):
-            bar.set_postfix(eval_return=f'{ctx.eval_value:.2f}', train_iter=ctx.train_iter, refresh=False)
+            other = 'train_iter' if counter == 'env_step' else 'env_step'
+            bar.set_postfix({'eval_return': f'{ctx.eval_value:.2f}', other: getattr(ctx, other)}, refresh=False)
         if task.finish:
             bar.close()
 
@@ -39,18 +83,34 @@ class EvalRecorder:
         After every evaluation, appends a row (env step, train iter, wall seconds, eval return, task metrics,
         communication statistics) to ``<exp_name>/eval_log.csv``, and logs the communication statistics of the
         evaluation and of the collections since the last call to tensorboard. Place it right after
-        ``interaction_evaluator``.
+        ``interaction_evaluator``. A resumed run keeps the rows before its checkpoint's env step and drops the
+        rest: the stopped run recorded them after its last checkpoint, and the resumed run evaluates again from
+        there (first at the checkpoint's env step itself).
     Interfaces:
-        ``__init__``, ``__call__``, ``rows``
+        ``__init__``, ``__call__``, ``elapsed``, ``rows``, ``dropped``
     """
 
-    def __init__(self, exp_name: str, policy, wall_offset: float = 0.0) -> None:
+    def __init__(self, exp_name: str, policy, wall_offset: float = 0.0, resume_env_step: Optional[int] = None) -> None:
+        """
+        Arguments:
+            - exp_name (:obj:`str`): the run's folder.
+            - policy: the policy whose communication statistics are logged (if it has any).
+            - wall_offset (:obj:`float`): wall seconds of the run before a resume.
+            - resume_env_step (:obj:`Optional[int]`): env step of the checkpoint a resumed run starts from.
+        """
         self.path = os.path.join(exp_name, 'eval_log.csv')
         self._policy = policy
         self._start = time.time() - wall_offset
         self._last_output = None
         self._writer = DistributedWriter.get_instance()
         self.rows: List[Dict[str, float]] = read_eval_log(self.path)
+        #: rows of the stopped run after the checkpoint, dropped from the log on resume
+        self.dropped = 0
+        if resume_env_step is not None:
+            kept = [row for row in self.rows if row['env_step'] < resume_env_step]
+            self.dropped = len(self.rows) - len(kept)
+            self.rows = kept
+            write_eval_log(self.path, self.rows)
 
     def elapsed(self) -> float:
         """Wall seconds of the run, those before a resume included."""
@@ -117,26 +177,30 @@ def write_eval_log(path: str, rows: List[Dict[str, float]]) -> None:
         writer.writerows(rows)
 
 
-def checkpointer(policy, exp_name: str, save_every_iter: int, recorder: EvalRecorder) -> Callable:
+def checkpointer(
+        policy, exp_name: str, save_every_s: float, recorder: EvalRecorder, identity: Dict[str, Any]
+) -> Callable:
     """
     Overview:
-        Every ``save_every_iter`` train iterations and when the task finishes, save the learn-mode state and the
-        run's counters atomically to ``<exp_name>/ckpt/ckpt_latest.pth.tar`` (resume with ``--resume``).
+        Save the learn-mode state, the run's counters and ``identity`` (seed, policy type, config: see
+        ``checkpoint.run_identity``) atomically to ``<exp_name>/ckpt/ckpt_latest.pth.tar`` when ``save_every_s``
+        wall seconds have passed since the last save (0: after every collect-and-learn round) and when the task
+        finishes. A crash loses at most ``save_every_s`` seconds of training; ``--resume`` continues from there.
     """
     path = os.path.join(exp_name, 'ckpt', LATEST)
-    last_saved = {'iter': None}
+    last_saved = {'time': time.monotonic()}
 
     def _save(ctx) -> None:
-        due = ctx.train_iter > 0 and ctx.train_iter % save_every_iter == 0 and ctx.train_iter != last_saved['iter']
-        if due or task.finish:
+        if task.finish or time.monotonic() - last_saved['time'] >= save_every_s:
             save_checkpoint(
                 path, {
                     'policy': policy.learn_mode.state_dict(),
                     'env_step': ctx.env_step,
                     'train_iter': ctx.train_iter,
                     'wall_s': recorder.elapsed(),
+                    **identity,
                 }
             )
-            last_saved['iter'] = ctx.train_iter
+            last_saved['time'] = time.monotonic()
 
     return _save

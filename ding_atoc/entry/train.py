@@ -4,28 +4,33 @@ Overview:
     ``OffPolicyLearner``, ``interaction_evaluator``, a tensorboard logger, checkpoints, a progress display and,
     at the end, a learning curve and a summary in the experiment folder.
 """
+import copy
 import json
 import os
+import warnings
 from functools import partial
 from typing import Any, Dict, Optional, Tuple
 
-from ditk import logging
-from ding.config import compile_config
+from ding.config import compile_config, save_config
+from ding.config.config import save_project_state
 from ding.data import DequeBuffer
 from ding.envs import get_vec_env_setting
 from ding.framework import ding_init, task
 from ding.framework.context import OnlineRLContext
 from ding.framework.middleware import (OffPolicyLearner, StepCollector, data_pusher, gae_estimator,
-                                       interaction_evaluator, multistep_trainer, online_logger, termination_checker)
+                                       interaction_evaluator, multistep_trainer, online_logger)
 from ding.policy import create_policy
-from ding.utils import ENV_MANAGER_REGISTRY, set_pkg_seed
+from ding.utils import ENV_MANAGER_REGISTRY, DistributedWriter, set_pkg_seed
 from easydict import EasyDict
 
-from .checkpoint import load_checkpoint
-from .config_loader import check_registry_names
+from ..batched import TensorReplayBuffer, batched_collector, batched_collector_env, batched_learner
+from .checkpoint import check_resumable, load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
-from .middleware import EvalRecorder, checkpointer, final_evaluation, progress_display
+from .middleware import (EvalRecorder, budget_checker, checkpointer, collection_limiter, final_evaluation,
+                         progress_display)
 from .report import plot_learning_curve, summarize
+from .run_folder import claim_run_folder, folder_of_checkpoint
+from .validation import check_budgets, check_config
 
 #: The task pipeline reads ``env.ready_obs`` as one array: it needs DI-engine's V2 env managers.
 V2_MANAGER = {'base': 'base_v2', 'subprocess': 'subprocess_v2', 'base_v2': 'base_v2', 'subprocess_v2': 'subprocess_v2'}
@@ -56,25 +61,44 @@ def train(
         max_train_iter: Optional[int] = None,
         resume: Optional[str] = None,
         progress: bool = True,
+        save_every_s: float = 120.0,
+        collector: str = 'auto',
 ) -> Dict[str, Any]:
     """
     Overview:
-        Train the config's policy on its env with DI-engine's task pipeline.
+        Train the config's policy on its env with DI-engine's task pipeline, in a folder of its own: a new run
+        claims ``<exp_name>_seed<seed>`` (``_2``, ``_3``, ... when taken, see ``run_folder``); a resumed run continues
+        in the folder of its checkpoint. Everything is checked before the folder is made: config keys and types,
+        budgets, env sizes, the policy's own ranges and, on resume, the checkpoint's seed, config and weights.
     Arguments:
         - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
         - seed (:obj:`int`): random seed of torch, numpy and the envs.
-        - max_env_step (:obj:`Optional[int]`): stop after this many env steps.
-        - max_train_iter (:obj:`Optional[int]`): stop after this many train iterations.
-        - resume (:obj:`Optional[str]`): checkpoint to resume from (``<exp_name>/ckpt/ckpt_latest.pth.tar``).
+        - max_env_step (:obj:`Optional[int]`): stop at this many env steps (the last collection is shrunk to it).
+        - max_train_iter (:obj:`Optional[int]`): stop once this many train iterations are done (learning runs in \
+            phases of ``update_per_collect``, so it may be passed by less than one phase).
+        - resume (:obj:`Optional[str]`): checkpoint to resume from (``<run folder>/ckpt/ckpt_latest.pth.tar``).
         - progress (:obj:`bool`): show a progress bar.
+        - save_every_s (:obj:`float`): wall seconds between checkpoints (0: after every collection), besides the \
+            one at the end; a crash loses at most this much training.
+        - collector (:obj:`str`): ``'auto'``: the batched env, one policy call per step for every env and a tensor \
+            replay buffer (``ding_atoc.batched``), where the env and the policy support it, else DI-engine's \
+            per-env managers and buffer; ``'batched'``: the batched path or an error; ``'per-env'``: DI-engine's.
     Returns:
         - summary (:obj:`Dict[str, Any]`): final eval return, task metrics, communication statistics, paths.
     """
-    if max_env_step is None and max_train_iter is None:
-        raise ValueError("give max_env_step or max_train_iter: the task pipeline needs a budget")
+    check_budgets(max_env_step=max_env_step, max_train_iter=max_train_iter, save_every_s=save_every_s)
     main_config, create_config = input_cfg
-    check_registry_names(EasyDict(create_config))
-    cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=resume is None)
+    check_config(main_config, create_config)
+    identity = run_identity(main_config, create_config, seed)
+    state = None
+    if resume is not None:
+        state = load_checkpoint(resume)
+        check_resumable(state, identity, resume)
+        for name, budget, done in (('env_step', max_env_step, state['env_step']),
+                                   ('train_iter', max_train_iter, state['train_iter'])):
+            if budget is not None and done >= budget:
+                raise ValueError(f"{resume} is at {name} {done}: the budget {budget} is reached already")
+    cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
     if cfg.policy.collect.get('unroll_len', 1) > 1:
         raise ValueError(
             f"policy {cfg.policy.type!r} learns from sequences (policy.collect.unroll_len="
@@ -83,38 +107,60 @@ def train(
         )
     collector_env, evaluator_env, probe_env = build_env_managers(cfg)
     check_env_matches_config(cfg, probe_env)
+    batched_env, collector_note = batched_collector_env(cfg, collector_env.env_num, collector)
     set_pkg_seed(cfg.seed, use_cuda=cfg.policy.cuda)
-    ding_init(cfg)
     policy = create_policy(cfg.policy, enable_field=['learn', 'collect', 'eval'])
     buffer_ = DequeBuffer(size=cfg.policy.other.replay_buffer.replay_buffer_size)
+    if state is not None:
+        load_policy_state(policy, state, resume, identity)
+        cfg.exp_name = folder_of_checkpoint(resume)
+    else:
+        cfg.exp_name = claim_run_folder(cfg.exp_name, seed)
+        save_project_state(cfg.exp_name)
+        with warnings.catch_warnings():  # DI-engine formats the saved config with yapf, which imports lib2to3
+            warnings.filterwarnings('ignore', message='lib2to3 package is deprecated', category=DeprecationWarning)
+            save_config(cfg, os.path.join(cfg.exp_name, 'total_config.py'), save_formatted=True)
+        print(f'seed {seed}: writing to {cfg.exp_name}/', flush=True)
+    print(f'seed {seed}: {collector_note}', flush=True)
+    DistributedWriter.root = None  # ding_init keeps a process's first writer: `-s 0 1` would log into one folder
+    ding_init(cfg)
 
     with task.start(async_mode=False, ctx=OnlineRLContext()):
-        wall_offset = 0.0
-        if resume is not None:
-            state = load_checkpoint(resume)
-            policy.learn_mode.load_state_dict(state['policy'])
-            task.ctx.env_step = state.get('env_step', 0)
-            task.ctx.train_iter = state.get('train_iter', 0)
-            wall_offset = state.get('wall_s', 0.0)
-            logging.info(f'resumed from {resume} at env step {task.ctx.env_step}, train iter {task.ctx.train_iter}')
-        recorder = EvalRecorder(cfg.exp_name, policy, wall_offset)
+        wall_offset, resume_env_step = (state['wall_s'], state['env_step']) if state is not None else (0.0, None)
+        recorder = EvalRecorder(cfg.exp_name, policy, wall_offset, resume_env_step)
+        if state is not None:
+            task.ctx.env_step, task.ctx.train_iter = state['env_step'], state['train_iter']
+            dropped = f'; {recorder.dropped} evaluations of the stopped run from env step {resume_env_step} on ' \
+                'dropped from eval_log.csv' if recorder.dropped else ''
+            print(f'seed {seed}: resumed from {resume} at env step {resume_env_step}, train iter '
+                  f'{state["train_iter"]}, writing to {cfg.exp_name}/{dropped}', flush=True)
         evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
         task.use(evaluate)
         task.use(recorder)
-        task.use(StepCollector(cfg, policy.collect_mode, collector_env))
-        if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
-            task.use(gae_estimator(cfg, policy.collect_mode))
-            task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+        collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
+        if max_env_step is not None:
+            task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
+        if batched_env is not None:
+            replay = TensorReplayBuffer(cfg.policy.other.replay_buffer.replay_buffer_size, batched_env.device, cfg.seed)
+            task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
+            task.use(batched_learner(cfg, policy.learn_mode, replay))
         else:
-            task.use(data_pusher(cfg, buffer_))
-            task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
-        task.use(termination_checker(max_env_step=max_env_step, max_train_iter=max_train_iter))
+            task.use(StepCollector(collector_cfg, policy.collect_mode, collector_env))
+            if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
+                task.use(gae_estimator(cfg, policy.collect_mode))
+                task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+            else:
+                task.use(data_pusher(cfg, buffer_))
+                task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
+        task.use(budget_checker(max_env_step, max_train_iter))
         task.use(final_evaluation(evaluate, recorder))
         task.use(online_logger(train_show_freq=100))
-        task.use(checkpointer(policy, cfg.exp_name, cfg.policy.learn.get('save_ckpt_every_iter', 1000), recorder))
+        task.use(checkpointer(policy, cfg.exp_name, save_every_s, recorder, identity))
         if progress:
-            task.use(progress_display(max_env_step, task.ctx.env_step))
+            counter, total = ('env_step', max_env_step) if max_env_step is not None else ('train_iter', max_train_iter)
+            task.use(progress_display(total, counter, getattr(task.ctx, counter)))
         task.run()
+    DistributedWriter.get_instance().close()
 
     curve = plot_learning_curve(recorder.rows, os.path.join(cfg.exp_name, 'learning_curve.png'), cfg.exp_name)
     summary = summarize(recorder.rows, exp_name=cfg.exp_name, curve=curve)

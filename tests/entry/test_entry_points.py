@@ -105,8 +105,8 @@ def test_misconfigured_runs_stop_before_training(tmp_path, monkeypatch, replace,
     monkeypatch.chdir(tmp_path)
     path = write_config(tmp_path, replace) if replace else str(tmp_path / 'missing_config.py')
     with pytest.raises(error, match=message):
-        main(['train', '-c', path, '--env-step', '100', '--no-progress'])
-    assert not (tmp_path / EXP / 'ckpt').exists()
+        main(['train', '-c', path, '--env-step', '100', '--no-progress', '--debug'])
+    assert not (tmp_path / EXP).exists()
 
 
 def test_default_config_loads_with_registered_names():

@@ -14,8 +14,9 @@ def test_task_pipeline_trains_and_summarizes(tmp_path, name):
     summary = train((main_config, create_config), seed=0, max_env_step=100, progress=False)
     assert summary['evaluations'] >= 2 and summary['train_iter'] >= 1
     assert 'occupied_landmarks' in summary and 'eval_return' in summary
-    assert (tmp_path / 'run' / 'learning_curve.png').exists()
-    assert (tmp_path / 'run' / 'ckpt' / 'ckpt_latest.pth.tar').exists()
+    assert summary['exp_name'] == 'run_seed0'  # the run's own folder: exp_name and seed
+    assert (tmp_path / 'run_seed0' / 'learning_curve.png').exists()
+    assert (tmp_path / 'run_seed0' / 'ckpt' / 'ckpt_latest.pth.tar').exists()
 
 
 def test_sequence_learners_are_sent_to_the_serial_pipeline(tmp_path):
