@@ -97,3 +97,19 @@ def test_env_manager_seeding(name):
         np.testing.assert_array_equal(e0[i], e1[i])  # evaluator: same layout
     collector.close()
     evaluator.close()
+
+
+def test_reseed_generators_equal_default_rng():
+    """The batched envs' bulk reseeding gives every generator the stream of np.random.default_rng(seed)."""
+    from dizoo_envs.seeding import reseed_generators
+    seeds = [0, 1, 7, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, 2 ** 63 + 11, 2 ** 64 - 1, 2 ** 64, 2 ** 70 + 3, 123456789]
+    seeds += np.random.default_rng(0).integers(0, 2 ** 62, size=20).tolist()
+    generators = [np.random.default_rng(99) for _ in seeds]
+    out = reseed_generators(generators, seeds)
+    assert out[0] is generators[0]  # reused in place
+    for seed, gen in zip(seeds, out):
+        ref = np.random.default_rng(seed)
+        np.testing.assert_array_equal(gen.uniform(-2, 2, size=(5, 2)), ref.uniform(-2, 2, size=(5, 2)))
+        np.testing.assert_array_equal(gen.integers(0, 100, 7), ref.integers(0, 100, 7))
+    unseeded = reseed_generators(generators[:2], [None, None])
+    assert not np.array_equal(unseeded[0].uniform(size=4), unseeded[1].uniform(size=4))
