@@ -154,7 +154,9 @@ def load_policy_state(policy: Any, state: Dict[str, Any], path: str, identity: O
     """
     for name, tensor in _tensors(state['policy']):
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise CheckpointError(f"{path}: {name} holds non-finite values (NaN or inf): the run it comes from diverged")
+            raise CheckpointError(
+                f"{path}: {name} holds non-finite values (NaN or inf): the run it comes from diverged"
+            )
     if identity is not None and state.get('policy_type', identity['policy_type']) != identity['policy_type']:
         raise CheckpointError(
             f"{path}: written by policy {state['policy_type']!r}; this config's policy is {identity['policy_type']!r}"

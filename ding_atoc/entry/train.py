@@ -92,6 +92,7 @@ def train(
     identity = run_identity(main_config, create_config, seed)
     state = None
     if resume is not None:
+        resume_folder = folder_of_checkpoint(resume)
         state = load_checkpoint(resume)
         check_resumable(state, identity, resume)
         for name, budget, done in (('env_step', max_env_step, state['env_step']),
@@ -113,7 +114,7 @@ def train(
     buffer_ = DequeBuffer(size=cfg.policy.other.replay_buffer.replay_buffer_size)
     if state is not None:
         load_policy_state(policy, state, resume, identity)
-        cfg.exp_name = folder_of_checkpoint(resume)
+        cfg.exp_name = resume_folder
     else:
         cfg.exp_name = claim_run_folder(cfg.exp_name, seed)
         save_project_state(cfg.exp_name)
