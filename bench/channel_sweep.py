@@ -72,13 +72,15 @@ def final_metric(results: List[Dict], name: str, metric: str) -> List[float]:
 def markdown_table(results: List[Dict]) -> str:
     """
     Overview:
-        One row per (delay, drop) condition, for each channel the final eval return, occupied landmarks and
-        collisions (mean +- std over seeds, with the seed count), and whether the return beats the ablation's mean.
+        One row per (delay, drop) condition, for each channel the final eval return, occupied landmarks,
+        collisions and evaluation initiator share (mean +- std over seeds, with the seed count), and whether the
+        return beats the ablation's mean.
     """
     reference, _ = compare.mean_and_std(final_metric(results, NO_COMMUNICATION, 'eval_return'))
     header = ['delay', 'drop_prob']
     for channel in CHANNELS:
-        header += [f'{channel} return', f'{channel} landmarks', f'{channel} collisions', f'{channel} > no comm']
+        header += [f'{channel} return', f'{channel} landmarks', f'{channel} collisions',
+                   f'{channel} initiator share', f'{channel} > no comm']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for delay, drop in conditions():
         row = [str(delay), f'{drop:g}']
@@ -86,7 +88,8 @@ def markdown_table(results: List[Dict]) -> str:
             name = label(channel, delay, drop)
             returns = final_metric(results, name, 'eval_return')
             row.append(compare.format_mean_std(returns) + f' ({len(returns)})')
-            row += [compare.format_mean_std(final_metric(results, name, m)) for m in ('occupied_landmarks', 'collisions')]
+            row += [compare.format_mean_std(final_metric(results, name, m))
+                    for m in ('occupied_landmarks', 'collisions', compare.INITIATOR_SHARE)]
             row.append('-' if not returns else ('yes' if compare.mean_and_std(returns)[0] > reference else 'no'))
         lines.append('| ' + ' | '.join(row) + ' |')
     ablation = final_metric(results, NO_COMMUNICATION, 'eval_return')

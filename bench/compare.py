@@ -3,9 +3,11 @@ Overview:
     Benchmark suite: runs (env config, policy config, seed) cells under one env-step budget each, with DI-engine's
     own serial entries (``serial_pipeline``, ``serial_pipeline_onpolicy`` for MAPPO), in parallel up to the cores
     available, and resumable: a finished cell is not run again (a failed one is). Per cell it writes
-    ``curve.csv`` (env steps, wall seconds, eval return, task metrics, read from DI-engine's evaluator logs); at
-    the end ``table.md`` (mean +- std over seeds of the final evaluation, env steps per second of training) and
-    ``curves.png`` (one panel per env, one line per policy, mean with a band over seeds).
+    ``curve.csv`` (env steps, wall seconds, eval return, task metrics, read from DI-engine's evaluator logs, and
+    for communicating policies the evaluation initiator share, so that a gate that closed or opened for everyone
+    shows); at the end ``table.md`` (mean +- std over seeds of the final evaluation, its initiator share included,
+    env steps per second of training) and ``curves.png`` (one panel per env, one line per policy, mean with a band
+    over seeds).
 
     Reliability: each cell runs in its own process with one torch thread and deterministic algorithms, so a rerun
     with the same seed reproduces its curve on the same machine; a cell that raises (e.g. ding_atoc's non-finite
@@ -95,6 +97,7 @@ def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_st
 
     os.chdir(folder)
     env_steps = count_env_steps()
+    initiator_shares = record_initiator_shares()
     start = time.time()
     try:
         main_config, create_config = cell_config(env, policy, n_agent, settings or {})
@@ -105,6 +108,9 @@ def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_st
     except Exception as exc:  # recorded, not dropped: the table shows the failure
         final, status, error = None, 'failed', f'{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}'
     rows = read_eval_curve('run', start)
+    for row in rows:
+        if row['env_step'] in initiator_shares:
+            row[INITIATOR_SHARE] = initiator_shares[row['env_step']]
     if final is not None:
         rows.append({'env_step': env_steps['last'], 'wall_s': round(time.time() - start, 2), **final})
     write_csv('curve.csv', rows)
@@ -195,7 +201,7 @@ def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str,
     from ding_atoc.entry.evaluate import play_episodes
     cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
     env_fn, _, evaluator_cfgs = get_vec_env_setting(cfg.env, collect=False)
-    return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
+    return play_episodes(policy, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
 
 
 #: Env steps DI-engine's serial collectors reported after their last collection in this process.
@@ -225,6 +231,46 @@ def count_env_steps() -> Dict[str, int]:
         counted.counts_env_steps = True
         collector.collect = counted
     return _ENV_STEPS
+
+
+#: Column of the evaluation initiator share (share of agent-steps that initiated communication), as in the eval log
+#: of ``ding-atoc train`` and the metrics of ``play_episodes``.
+INITIATOR_SHARE = 'eval_initiator_share'
+#: Initiator share of each evaluation of DI-engine's serial evaluator in this process, by env step.
+_INITIATOR_SHARES: Dict[int, float] = {}
+
+
+def record_initiator_shares() -> Dict[int, float]:
+    """
+    Overview:
+        Start recording, after each evaluation of DI-engine's serial evaluator, the evaluated policy's initiator share
+        (its ``pop_communication_stats('eval')``, for policies that keep one, e.g. ding_atoc) by env step. The
+        evaluator is wrapped once per process; the record is cleared for each cell.
+    Returns:
+        - shares (:obj:`Dict[int, float]`): initiator share by the env step of the evaluation.
+    """
+    import inspect
+    from ding.worker import InteractionSerialEvaluator
+    _INITIATOR_SHARES.clear()
+    if getattr(InteractionSerialEvaluator.eval, 'records_initiator_share', False):
+        return _INITIATOR_SHARES
+    evaluate = InteractionSerialEvaluator.eval
+    signature = inspect.signature(evaluate)
+
+    def recorded(self, *args, **kwargs):
+        # ``eval_mode`` holds the policy's bound methods: the policy is their ``__self__``.
+        stats = getattr(getattr(self._policy.forward, '__self__', None), 'pop_communication_stats', None)
+        if stats is not None:
+            stats('eval')  # drop what the policy's earlier use left
+        result = evaluate(self, *args, **kwargs)
+        if stats is not None:
+            envstep = signature.bind(self, *args, **kwargs).arguments.get('envstep', -1)
+            _INITIATOR_SHARES[envstep] = stats('eval')['initiator_share']
+        return result
+
+    recorded.records_initiator_share = True
+    InteractionSerialEvaluator.eval = recorded
+    return _INITIATOR_SHARES
 
 
 def read_eval_curve(exp_name: str, start: float) -> List[Dict[str, float]]:
@@ -299,13 +345,15 @@ def markdown_table(results: List[Dict]) -> str:
     groups: Dict[Tuple, List[Dict]] = {}
     for result in results:
         groups.setdefault((result['env'], result['n_agent'], result['policy']), []).append(result)
-    metrics = sorted({k for r in results if r['final'] for k in r['final']} - {'env_step', 'wall_s', 'eval_return'})
-    header = ['env', 'N', 'policy', 'seeds', 'failed', 'eval return'] + metrics + ['env steps/s']
+    metrics = sorted({k for r in results if r['final'] for k in r['final']} -
+                     {'env_step', 'wall_s', 'eval_return', INITIATOR_SHARE})
+    header = ['env', 'N', 'policy', 'seeds', 'failed', 'eval return', 'initiator share'] + metrics + ['env steps/s']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for (env, n_agent, policy), cells in sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))):
         done = [c for c in cells if c['status'] == 'finished' and c['final']]
         row = [env, str(n_agent or '-'), policy, str(len(cells)), str(len(cells) - len(done)),
-               format_mean_std([c['final']['eval_return'] for c in done if 'eval_return' in c['final']])]
+               format_mean_std([c['final']['eval_return'] for c in done if 'eval_return' in c['final']]),
+               format_mean_std([c['final'][INITIATOR_SHARE] for c in done if INITIATOR_SHARE in c['final']])]
         row += [format_mean_std([c['final'][m] for c in done if m in c['final']]) for m in metrics]
         row.append(format_mean_std([c['final']['env_step'] / c['wall_s'] for c in done if c['wall_s'] > 0]))
         lines.append('| ' + ' | '.join(row) + ' |')

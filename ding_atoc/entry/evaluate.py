@@ -57,7 +57,7 @@ def evaluate(
     set_pkg_seed(seed, use_cuda=cfg.policy.cuda)
     policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
     load_policy_state(policy, state, ckpt, run_identity(main_config, create_config, seed))
-    return play_episodes(policy.eval_mode, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
+    return play_episodes(policy, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
 
 
 def play_episodes(
@@ -66,24 +66,30 @@ def play_episodes(
     """
     Overview:
         Play ``episodes`` greedy episodes, episode k on the layout of seed ``seed + k`` (the layouts DI-engine's
-        evaluator gives its k-th env), and return the mean return and task metrics.
+        evaluator gives its k-th env), and return the mean return and task metrics, and for a policy that keeps
+        communication statistics (``pop_communication_stats``) the share of agent-steps that initiated.
     Arguments:
-        - policy (:obj:`Any`): a policy's ``eval_mode``.
+        - policy (:obj:`Any`): a policy; its ``eval_mode`` plays.
         - env (:obj:`Any`): one env built from the evaluator config; closed at the end.
         - episodes (:obj:`int`): episodes to play.
         - seed (:obj:`int`): seed of the first episode.
         - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
     Returns:
-        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics.
+        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
+            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed).
     """
+    communication_stats = getattr(policy, 'pop_communication_stats', None)
+    if communication_stats is not None:
+        communication_stats('eval')  # drop what earlier evaluations left
+    eval_policy = policy.eval_mode
     results: List[Dict[str, float]] = []
     for episode in range(episodes):
         env.seed(seed + episode, dynamic_seed=False)
         obs, done, frames, groups = env.reset(), False, [], []
-        policy.reset([0])
+        eval_policy.reset([0])
         record = gif_path is not None and episode == 0 and hasattr(env, 'render_state')
         while not done:
-            output = policy.forward({0: obs})[0]
+            output = eval_policy.forward({0: obs})[0]
             if record:
                 frames.append(env.render_state())
                 groups.append(groups_of(output))
@@ -93,7 +99,10 @@ def play_episodes(
             from dizoo_envs.render import save_episode_gif
             save_episode_gif(frames, gif_path, comm_groups=groups)
     env.close()
-    return {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+    metrics = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+    if communication_stats is not None:
+        metrics['eval_initiator_share'] = communication_stats('eval')['initiator_share']
+    return metrics
 
 
 def _episode_metrics(info: Dict[str, Any]) -> Dict[str, float]:

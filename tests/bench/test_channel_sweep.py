@@ -7,7 +7,8 @@ from bench import channel_sweep, compare
 
 
 def result(name, seed, eval_return, status='finished'):
-    final = {'env_step': 100, 'eval_return': eval_return, 'occupied_landmarks': 0.5, 'collisions': 1.0}
+    final = {'env_step': 100, 'eval_return': eval_return, 'occupied_landmarks': 0.5, 'collisions': 1.0,
+             compare.INITIATOR_SHARE: 0.0 if name == 'ding_atoc_nocomm' else 0.25 * (seed + 1)}
     return {'env': channel_sweep.ENV, 'n_agent': 10, 'policy': name, 'seed': seed, 'status': status,
             'final': final if status == 'finished' else None, 'curve': []}
 
@@ -49,7 +50,8 @@ def test_the_table_compares_each_condition_with_the_ablation_and_counts_only_fin
     rows = {tuple(line.split(' | ')[:2]): line for line in table.splitlines() if line.startswith('| ')}
     assert '| -9 ± 0 (3) |' in rows[('| 0', '0')] and '| yes |' in rows[('| 0', '0')]
     assert '| -11 ± 0 (2) |' in rows[('| 1', '0.2')] and '| no |' in rows[('| 1', '0.2')]
-    assert rows[('| 4', '0')].endswith('| - (0) | - | - | - |')  # not run yet: no claim either way
+    assert '| 0.375 ± 0.12 |' in rows[('| 1', '0.2')]  # the initiator share of the two finished seeds
+    assert rows[('| 4', '0')].endswith('| - (0) | - | - | - | - |')  # not run yet: no claim either way
     assert 'No-communication ablation: -10 ± 0 (3 seeds)' in table
 
     channel_sweep.plot(results, str(tmp_path / 'sweep.png'))

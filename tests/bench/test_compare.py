@@ -31,6 +31,22 @@ def test_a_cell_rerun_with_the_same_seed_reproduces_its_curve(tmp_path):
         assert result['status'] == 'finished', result['error']
     assert len(curve(first)) >= 2 and 'occupied_landmarks' in curve(first)[0]
     assert [r['eval_return'] for r in curve(first)] == [r['eval_return'] for r in curve(second)]
+    # Every evaluation, the final one included, says how much the gate let the agents initiate.
+    assert all(0.0 <= float(r[compare.INITIATOR_SHARE]) <= 1.0 for r in curve(first))
+
+
+def test_the_table_gives_the_initiator_share_beside_the_return_and_a_dash_for_policies_without_a_gate():
+    def result(policy, seed, share):
+        final = {'env_step': 100, 'eval_return': -1.0, 'collisions': 0.0}
+        final.update({} if share is None else {compare.INITIATOR_SHARE: share})
+        return {'env': 'cn', 'n_agent': 3, 'policy': policy, 'seed': seed, 'status': 'finished', 'final': final,
+                'wall_s': 1.0}
+
+    table = compare.markdown_table([result('ding_atoc', 0, 0.2), result('ding_atoc', 1, 0.6), result('maddpg', 0, None)])
+    header, _, atoc, maddpg = table.splitlines()
+    assert header.startswith('| env | N | policy | seeds | failed | eval return | initiator share | collisions |')
+    assert atoc.startswith('| cn | 3 | ding_atoc | 2 | 0 | -1 ± 0 | 0.4 ± 0.2 | 0 ± 0 |')
+    assert maddpg.startswith('| cn | 3 | maddpg | 1 | 0 | -1 ± 0 | - | 0 ± 0 |')
 
 
 def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):

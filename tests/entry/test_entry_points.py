@@ -79,7 +79,7 @@ def test_task_pipeline_train_resume_and_eval(tmp_path):
     gif = tmp_path / 'episode.gif'
     output = run([ding_atoc, 'eval', '-c', DEFAULT_CONFIG, '--ckpt', str(exp / 'ckpt' / 'ckpt_latest.pth.tar'),
                   '--episodes', '2', '--gif', str(gif)], tmp_path)
-    assert 'occupied_landmarks' in output and 'eval_return' in output
+    assert 'occupied_landmarks' in output and 'eval_return' in output and 'eval_initiator_share' in output
     assert gif.stat().st_size > 0
 
 
