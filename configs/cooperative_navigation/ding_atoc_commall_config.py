@@ -11,7 +11,7 @@ from dizoo_envs.cooperative_navigation import CooperativeNavigationEnv
 n_agent = 5  # (int) agents A (also the number of landmarks)
 n_landmark = n_agent  # (int) landmarks L
 n_nearest = 2  # (int) K: nearest agents and landmarks in each local observation
-collector_env_num = 4
+collector_env_num = 16  # (int) envs collected from together: 16 x 25 steps = one episode each per collection of 400
 evaluator_env_num = 4
 
 env_config = dict(

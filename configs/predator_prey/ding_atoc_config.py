@@ -11,7 +11,7 @@ from dizoo_envs.predator_prey import PredatorPreyEnv
 n_agent = 5  # (int) predators A (the learning agents)
 n_prey = 2  # (int) scripted prey P
 n_nearest = 2  # (int) K: nearest predators and prey in each local observation
-collector_env_num = 4
+collector_env_num = 16  # (int) envs collected from together: 16 x 25 steps = one episode each per collection of 400
 evaluator_env_num = 4
 
 env_config = dict(

@@ -1,8 +1,8 @@
 """
 Overview:
-    Which collector a ``ding-atoc train`` run gets: the batched env (every environment stepped as one tensor
-    operation, looked up in DI-engine's ``ENV_MANAGER_REGISTRY`` under ``BATCHED_ENV_MANAGER``, registered by the
-    envs package when a config's ``import_names`` bring it in) where the env and the policy support it, else
+    Which envs a ``ding-atoc train`` run collects and evaluates with: batched envs (every environment stepped as one
+    tensor operation, looked up in DI-engine's ``ENV_MANAGER_REGISTRY`` under ``BATCHED_ENV_MANAGER``, registered by
+    the envs package when a config's ``import_names`` bring it in) where the env and the policy support it, else
     DI-engine's per-environment managers.
 """
 from typing import Any, Optional, Tuple
@@ -17,23 +17,25 @@ BATCHED_ENV_MANAGER = 'torch_batched'
 COLLECTORS = ('auto', 'batched', 'per-env')
 
 
-def batched_collector_env(cfg: EasyDict, env_num: int, collector: str = 'auto') -> Tuple[Optional[Any], str]:
+def batched_envs(cfg: EasyDict, collector_env_num: int, evaluator_env_num: int,
+                 collector: str = 'auto') -> Tuple[Optional[Any], Optional[Any], str]:
     """
     Overview:
-        The batched env of ``env_num`` environments for the batched collector, on the policy's device, or None
-        where the per-environment path runs, with a line saying which and why.
+        The batched collector and evaluator envs on the policy's device, or None where the per-environment path
+        runs, with a line saying which and why.
     Arguments:
         - cfg (:obj:`EasyDict`): compiled config.
-        - env_num (:obj:`int`): environments (the config's ``env.collector_env_num``).
+        - collector_env_num (:obj:`int`), evaluator_env_num (:obj:`int`): environments of each (the config's \
+            ``env.collector_env_num`` and ``env.evaluator_env_num``).
         - collector (:obj:`str`): one of ``COLLECTORS``; ``'batched'`` raises where it is not possible.
     Returns:
-        - env (:obj:`Optional[Any]`): the batched env, or None.
+        - collector_env (:obj:`Optional[Any]`), evaluator_env (:obj:`Optional[Any]`): the batched envs, or None.
         - note (:obj:`str`): what collects, for the run's output.
     """
     if collector not in COLLECTORS:
         raise ValueError(f"--collector must be one of {COLLECTORS}, got {collector!r}")
     if collector == 'per-env':
-        return None, "collecting with DI-engine's per-env managers (--collector per-env)"
+        return None, None, "collecting with DI-engine's per-env managers (--collector per-env)"
     policy_cls = POLICY_REGISTRY.get(cfg.policy.type)
     if not getattr(policy_cls, 'stacked_collect', False) or cfg.policy.get('on_policy', False):
         reason = f"policy {cfg.policy.type!r} collects per env"
@@ -42,15 +44,17 @@ def batched_collector_env(cfg: EasyDict, env_num: int, collector: str = 'auto') 
                   "create_config.env.import_names)")
     else:
         device = 'cuda' if cfg.policy.cuda and torch.cuda.is_available() else 'cpu'
+        manager = ENV_MANAGER_REGISTRY.get(BATCHED_ENV_MANAGER)
         try:
             # float32 physics: the observations are float32 anyway, and GPUs are slow in float64.
-            env = ENV_MANAGER_REGISTRY.get(BATCHED_ENV_MANAGER)(
-                cfg.env, env_num=env_num, device=device, dtype=torch.float32
-            )
+            envs = [manager(cfg.env, env_num=num, device=device, dtype=torch.float32)
+                    for num in (collector_env_num, evaluator_env_num)]
         except KeyError as error:  # the manager has no batched version of this env type
             reason = str(error).strip('"\'')
         else:
-            return env, f"collecting with the batched env ({BATCHED_ENV_MANAGER}, {env.env_num} envs on {device})"
+            note = (f"collecting with the batched env ({BATCHED_ENV_MANAGER}, {collector_env_num} envs on {device}; "
+                    f"evaluating on {evaluator_env_num})")
+            return envs[0], envs[1], note
     if collector == 'batched':
         raise ValueError(f"--collector batched is not possible: {reason}")
-    return None, f"collecting with DI-engine's per-env managers: {reason}"
+    return None, None, f"collecting with DI-engine's per-env managers: {reason}"

@@ -2,19 +2,24 @@
 Overview:
     Task-pipeline middleware of the batched path: a collector that steps a batched env (every environment as one
     tensor step, e.g. the ``torch_batched`` env manager of ``dizoo_envs``) with one policy call per step for all
-    environments and pushes the transitions into a ``TensorReplayBuffer``, and a learner that samples stacked
-    batches from it and trains with DI-engine's ``trainer``. They take the places of DI-engine's ``StepCollector``
-    plus ``data_pusher`` and ``OffPolicyLearner``.
+    environments and pushes the transitions into a ``TensorReplayBuffer``, a learner that samples stacked
+    batches from it and trains with DI-engine's ``trainer``, and an evaluator that plays the evaluation episodes
+    the same way. They take the places of DI-engine's ``StepCollector`` plus ``data_pusher``,
+    ``OffPolicyLearner`` and ``interaction_evaluator``, and set the same context fields.
 
     The batched env is anything with this interface (the library does not import the envs package):
     ``env_num``, ``seed(seed, dynamic_seed)``, ``reset() -> obs`` and ``step(action) -> timestep`` with ``obs``
     (to act on next, auto-reset), ``next_obs`` (reached by the step), ``reward`` (E, 1) or (E, A), ``done`` (E,)
     and ``info``; observations are dicts of (E, ...) tensors on the policy's device.
 """
-from typing import Callable
+from typing import Callable, Dict, List
 
+import numpy as np
+import torch
 from ding.envs import BaseEnvTimestep
+from ding.framework import task
 from ding.framework.middleware.functional import trainer
+from ditk import logging
 from easydict import EasyDict
 
 from .replay import TensorReplayBuffer
@@ -79,3 +84,54 @@ def batched_learner(cfg: EasyDict, policy, buffer_: TensorReplayBuffer, log_freq
         ctx.train_output = outputs
 
     return _learn
+
+
+def batched_evaluator(cfg: EasyDict, policy, env) -> Callable:
+    """
+    Overview:
+        DI-engine's ``interaction_evaluator`` on a batched env: every ``policy.eval.evaluator.eval_freq`` train
+        iterations (and when ``ctx.last_eval_iter`` is -1), ``env.n_evaluator_episode`` greedy episodes, the k-th
+        environment replaying the layout of seed ``cfg.seed + k`` at every evaluation (DI-engine's evaluator
+        seeding); sets ``ctx.eval_value`` (mean return), ``ctx.eval_output`` (``episode_return`` and
+        ``episode_info`` with the mean of every task metric) and ``ctx.last_eval_iter``, and finishes the task when
+        the return reaches ``env.stop_value``, as DI-engine's does.
+    Arguments:
+        - cfg (:obj:`EasyDict`): compiled config.
+        - policy (:obj:`Policy`): ``eval_mode`` of a policy whose forward takes stacked observations.
+        - env: the batched env (see module doc), of ``env.evaluator_env_num`` environments.
+    """
+    episodes = cfg.env.n_evaluator_episode
+    eval_freq = cfg.policy.eval.evaluator.eval_freq
+    env.seed(cfg.seed, dynamic_seed=False)
+
+    def _evaluate(ctx) -> None:
+        if ctx.last_eval_iter != -1 and ctx.train_iter - ctx.last_eval_iter < eval_freq:
+            return
+        returns: List[torch.Tensor] = []
+        metrics: Dict[str, List[torch.Tensor]] = {}
+        while len(returns) * env.env_num < episodes:  # rounds of one episode per environment
+            obs = env.reset()
+            policy.reset()
+            while True:
+                timestep = env.step(policy.forward(obs)['action'])
+                obs = timestep.obs
+                if timestep.done.all():  # the envs run synchronised episodes of max_cycles steps
+                    break
+            info = dict(timestep.info)
+            returns.append(info.pop('eval_episode_return'))
+            for key, value in info.items():
+                metrics.setdefault(key, []).append(value)
+        episode_return = torch.cat(returns)[:episodes].double().cpu().numpy()
+        ctx.eval_value = float(np.mean(episode_return))
+        ctx.eval_output = {
+            'episode_return': list(episode_return),
+            'episode_info': {f'{key}_mean': float(torch.cat(value)[:episodes].double().mean())
+                             for key, value in metrics.items()},
+        }
+        ctx.last_eval_iter = ctx.train_iter
+        logging.info(f'Evaluation: Train Iter({ctx.train_iter}) Env Step({ctx.env_step}) '
+                     f'Episode Return({ctx.eval_value:.3f})')
+        if ctx.eval_value >= cfg.env.stop_value and ctx.train_iter > 0:
+            task.finish = True
+
+    return _evaluate

@@ -23,7 +23,7 @@ from ding.policy import create_policy
 from ding.utils import ENV_MANAGER_REGISTRY, DistributedWriter, set_pkg_seed
 from easydict import EasyDict
 
-from ..batched import TensorReplayBuffer, batched_collector, batched_collector_env, batched_learner
+from ..batched import TensorReplayBuffer, batched_collector, batched_envs, batched_evaluator, batched_learner
 from .checkpoint import check_resumable, load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
 from .middleware import (EvalRecorder, budget_checker, checkpointer, collection_limiter, final_evaluation,
@@ -108,7 +108,8 @@ def train(
         )
     collector_env, evaluator_env, probe_env = build_env_managers(cfg)
     check_env_matches_config(cfg, probe_env)
-    batched_env, collector_note = batched_collector_env(cfg, collector_env.env_num, collector)
+    batched_env, batched_eval_env, collector_note = batched_envs(cfg, collector_env.env_num, evaluator_env.env_num,
+                                                                 collector)
     set_pkg_seed(cfg.seed, use_cuda=cfg.policy.cuda)
     policy = create_policy(cfg.policy, enable_field=['learn', 'collect', 'eval'])
     buffer_ = DequeBuffer(size=cfg.policy.other.replay_buffer.replay_buffer_size)
@@ -135,7 +136,10 @@ def train(
                 'dropped from eval_log.csv' if recorder.dropped else ''
             print(f'seed {seed}: resumed from {resume} at env step {resume_env_step}, train iter '
                   f'{state["train_iter"]}, writing to {cfg.exp_name}/{dropped}', flush=True)
-        evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
+        if batched_eval_env is not None:
+            evaluate = batched_evaluator(cfg, policy.eval_mode, batched_eval_env)
+        else:
+            evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
         task.use(evaluate)
         task.use(recorder)
         collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection

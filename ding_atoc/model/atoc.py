@@ -158,7 +158,8 @@ class DingATOC(nn.Module):
             the groups inside the observable fields given by ``obs['agent_distance']``; without that key the
             distances between thoughts stand in, every agent seeing every other.
         Arguments:
-            - inputs (:obj:`Dict`): ``{'obs': obs}``.
+            - inputs (:obj:`Dict`): ``{'obs': obs}``, optionally with ``thought`` (the observation's, already \
+                encoded).
             - explore (:obj:`bool`): sample the initiators instead of thresholding.
         Returns:
             - output (:obj:`Dict[str, torch.Tensor]`): ``thought``, ``initiator_prob``, ``initiator``, ``group``, \
@@ -169,7 +170,7 @@ class DingATOC(nn.Module):
         """
         obs = inputs['obs']
         with torch.no_grad():
-            thought = self.thought(obs)
+            thought = inputs['thought'] if 'thought' in inputs else self.thought(obs)
             prob = self.compute_initiator_prob(thought)
             if not self.communication:
                 initiator = torch.zeros_like(prob, dtype=torch.bool)

@@ -45,7 +45,8 @@ class DingATOCPolicy(Policy):
     Config:
         See ``config`` below: DI-engine's DDPG keys keep their names and meaning; each ATOC key is commented.
     """
-    #: ``_forward_collect`` also takes one stacked observation of a batched env (see ``ding_atoc.batched``).
+    #: ``_forward_collect`` and ``_forward_eval`` also take one stacked observation of a batched env (see
+    #: ``ding_atoc.batched``).
     stacked_collect = True
     config = dict(
         # (str) Registry name of the policy.
@@ -379,10 +380,10 @@ class DingATOCPolicy(Policy):
         """One collect step of stacked observations (``env_ids`` None: row i is environment i)."""
         self._collect_model.eval()
         with torch.no_grad():
-            fresh = self._model.compute_structure({'obs': obs}, explore=self._cfg.collect.sample_initiators)
-            structure, renewed = self._collect_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            explore = self._cfg.collect.sample_initiators
+            thought, structure, renewed = self._structure_of(self._collect_memory, obs, env_ids, explore)
             arrived = self._transmit(self._collect_channel, self._collect_stats, env_ids, obs, structure, renewed)
-            actor = self._model.compute_actor({'obs': obs, 'thought': fresh['thought'], **arrived})
+            actor = self._model.compute_actor({'obs': obs, 'thought': thought, **arrived})
             # Learn mode shares this policy object (serial and task pipeline); dQ only matters to the attention unit.
             if hasattr(self, '_gain_queue') and self._model.communication and not self._model.initiate_all:
                 self._record_gain(obs, actor, arrived)
@@ -390,6 +391,25 @@ class DingATOCPolicy(Policy):
             action = self._collect_model.add_noise(actor['action'])
         arrived.pop('renewed')
         return {'action': action, **arrived}
+
+    def _structure_of(self, memory: StructureMemory, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]],
+                      explore: bool) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+        """
+        Overview:
+            Thoughts and the structure every environment acts with this step: the remembered one, or a new one
+            where its ``comm_interval`` is over (initiators and groups are decided only when some environment
+            takes a new structure: the grouping is the costliest part of a collect step).
+        Returns:
+            - thought (:obj:`torch.Tensor`), structure (:obj:`Dict[str, torch.Tensor]`), renewed (:obj:`torch.Tensor`)
+        """
+        thought = self._model.thought(obs)
+        count = thought.shape[0]
+        fresh = None
+        if memory.due(env_ids, count).any():
+            decided = self._model.compute_structure({'obs': obs, 'thought': thought}, explore=explore)
+            fresh = {key: decided[key] for key in STRUCTURE_KEYS}
+        structure, renewed = memory.select(env_ids, count, fresh)
+        return thought, structure, renewed
 
     @staticmethod
     def _transmit(
@@ -460,24 +480,33 @@ class DingATOCPolicy(Policy):
         self._eval_stats = CommunicationStats()
         self._eval_channel = ChannelConditions(**self._cfg.channel_conditions)
 
-    def _forward_eval(self, data: Dict[int, Any]) -> Dict[int, Any]:
+    def _forward_eval(self, data: Dict[Any, Any]) -> Dict[Any, Any]:
         """
         Overview:
             Act greedily: initiators by threshold, every ``comm_interval`` steps, no noise.
+        Arguments:
+            - data (:obj:`Dict[Any, Any]`): as ``_forward_collect``: per env id, or stacked over a batched env.
+        Returns:
+            - output (:obj:`Dict[Any, Any]`): ``action`` and the structure keys, per env id or stacked.
         """
+        if _is_stacked(data):
+            return self._eval_step(data, env_ids=None)
         env_ids = list(data.keys())
-        obs = self._collate(data)
+        return self._decollate(env_ids, self._eval_step(self._collate(data), env_ids))
+
+    def _eval_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, torch.Tensor]:
+        """One greedy step of stacked observations (``env_ids`` None: row i is environment i)."""
         self._eval_model.eval()
         with torch.no_grad():
-            fresh = self._eval_model.forward({'obs': obs}, mode='compute_structure')
-            structure, renewed = self._eval_memory.select(env_ids, {key: fresh[key] for key in STRUCTURE_KEYS})
+            thought, structure, renewed = self._structure_of(self._eval_memory, obs, env_ids, explore=False)
             arrived = self._transmit(self._eval_channel, self._eval_stats, env_ids, obs, structure, renewed)
             arrived.pop('renewed')
-            inputs = {'obs': obs, 'thought': fresh['thought'], **arrived}
+            inputs = {'obs': obs, 'thought': thought, **arrived}
             action = self._eval_model.forward(inputs, mode='compute_actor')['action']
-        return self._decollate(env_ids, {'action': action, **arrived})
+        return {'action': action, **arrived}
 
-    def _reset_eval(self, data_id: Optional[List[int]] = None) -> None:
+    def _reset_eval(self, data_id: Optional[Union[List[int], torch.Tensor]] = None) -> None:
+        """As ``_reset_collect``, for evaluation."""
         self._eval_memory.reset(data_id)
         self._eval_channel.reset(data_id)
 

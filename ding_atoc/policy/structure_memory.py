@@ -30,21 +30,41 @@ class StructureMemory:
         # Steps each environment's structure has been used; ``comm_interval`` means "decide anew".
         self._age = torch.zeros(0, dtype=torch.long)
 
-    def select(self, env_ids: EnvRows, fresh: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
+    def due(self, env_ids: EnvRows, count: int) -> torch.Tensor:
+        """
+        Overview:
+            Which of the ``count`` environments of a call take a new structure this step (so that a caller can skip
+            deciding one when none does).
+        Returns:
+            - due (:obj:`torch.Tensor`): bool, one per environment of the call.
+        """
+        size = count if env_ids is None else max(env_ids) + 1
+        if size > len(self._age):  # environments never seen: all take a new structure
+            return torch.ones(count, dtype=torch.bool, device=self._age.device)
+        return self._age[self._rows(env_ids, count)] >= self.comm_interval
+
+    def select(self, env_ids: EnvRows, count: int,
+               fresh: Optional[Dict[str, torch.Tensor]]) -> Tuple[Dict[str, torch.Tensor], torch.Tensor]:
         """
         Overview:
             For every environment, its remembered structure while it is younger than ``comm_interval`` steps,
             else the fresh one (which is then remembered).
         Arguments:
-            - env_ids (:obj:`Optional[List[int]]`): environment id of every row of ``fresh``; None: row i is \
+            - env_ids (:obj:`Optional[List[int]]`): environment id of every row of the call; None: row i is \
                 environment i.
-            - fresh (:obj:`Dict[str, torch.Tensor]`): newly decided structure, batched over environments.
+            - count (:obj:`int`): environments of the call.
+            - fresh (:obj:`Optional[Dict[str, torch.Tensor]]`): newly decided structure, batched over the \
+                environments of the call; None where ``due`` says that none of them takes one.
         Returns:
-            - structure (:obj:`Dict[str, torch.Tensor]`): the structure to act with, batched like ``fresh``.
+            - structure (:obj:`Dict[str, torch.Tensor]`): the structure to act with, batched over environments.
             - renewed (:obj:`torch.Tensor`): bool, which environments took the fresh structure this step.
         """
-        count = next(iter(fresh.values())).shape[0]
-        rows = self._rows(env_ids, count, fresh)
+        rows = self._rows(env_ids, count)
+        if fresh is None:
+            self._age[rows] += 1
+            structure = {key: value[rows] for key, value in self._structure.items()}
+            return structure, torch.zeros(count, dtype=torch.bool, device=self._age.device)
+        self._allocate(env_ids, count, fresh)
         renewed = self._age[rows] >= self.comm_interval
         structure = {}
         for key, value in fresh.items():
@@ -69,16 +89,17 @@ class StructureMemory:
             known = [env_id for env_id in env_ids if env_id < len(self._age)]
             self._age[known] = self.comm_interval
 
-    def _rows(self, env_ids: EnvRows, count: int, like: Dict[str, torch.Tensor]) -> Union[slice, torch.Tensor]:
-        """The rows of ``env_ids`` (a slice for a whole batched env), allocating rows not seen yet."""
-        size = count if env_ids is None else max(env_ids) + 1
-        if size > len(self._age):
-            self._grow(size, like)
+    def _rows(self, env_ids: EnvRows, count: int) -> Union[slice, torch.Tensor]:
+        """The rows of ``env_ids`` (a slice for a whole batched env)."""
         if env_ids is None:
             return slice(0, count)
         return torch.as_tensor(env_ids, device=self._age.device)
 
-    def _grow(self, size: int, like: Dict[str, torch.Tensor]) -> None:
+    def _allocate(self, env_ids: EnvRows, count: int, like: Dict[str, torch.Tensor]) -> None:
+        """Grow the rows to the largest environment id of the call, shaped like ``like``."""
+        size = count if env_ids is None else max(env_ids) + 1
+        if size <= len(self._age):
+            return
         device = next(iter(like.values())).device
         old = len(self._age)
         age = torch.full((size, ), self.comm_interval, dtype=torch.long, device=device)
