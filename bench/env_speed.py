@@ -138,7 +138,9 @@ def vmas_rate(n: int, e: int, seconds: float, device: str, sync: Callable[[], No
 
 
 def fmt(x: Optional[float]) -> str:
-    return '-' if x is None else f'{x:,.0f}'
+    if x is None:
+        return '-'
+    return f'{x:,.1f}' if x < 100 else f'{x:,.0f}'
 
 
 def main() -> None:
