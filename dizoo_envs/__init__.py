@@ -12,6 +12,10 @@ Overview:
 
     ``import dizoo_envs`` registers the first two (numpy only); ``simple_spread_seeded`` needs its own import
     (it loads PettingZoo).
+
+    ``dizoo_envs.batched`` (its own import, too): the first two as E envs stepped together as torch tensors on CPU or
+    GPU, equal to the numpy envs seeded alike, behind the env manager ``'torch_batched'`` of DI-engine's
+    ``ENV_MANAGER_REGISTRY``.
 """
 from .cooperative_navigation import CooperativeNavigationEnv
 from .predator_prey import PredatorPreyEnv

@@ -11,7 +11,7 @@ Overview:
     - seeding: env ``i`` of the batch is seeded ``seed + i`` with the numpy envs' ``EpisodeSeeder`` (dynamic: a fresh
       reproducible layout per episode; static: the same episode at every reset), and draws its layout with the numpy
       env's own ``draw_layout`` calls on that generator: env ``i`` of a batch replays, episode by episode, a numpy env
-      seeded ``seed + i``. The layouts are drawn on the host, one env at a time, only at resets (~10 microseconds per
+      seeded ``seed + i``. The layouts are drawn on the host, one env at a time, only at resets (~15 microseconds per
       env: the generators are reseeded together, ``seeding.reseed_generators``); ``step`` has no loop over envs or
       agents.
     - episodes have the same fixed length in every env (``max_cycles``), so done is known on the host without reading
