@@ -1,8 +1,8 @@
 """
 Overview:
     Diagnostics of ATOC's gate (the attention unit): trains a config with ``ding-atoc train``'s pipeline and records,
-    for every evaluation interval, what the attention unit is trained on and what it answers, in
-    ``<out>/gate_log.csv`` (one row per evaluation, beside the run's ``eval_log.csv``):
+    for every evaluation interval, what the attention unit is trained on and what it answers, in ``gate_log.csv``
+    of the run folder (one row per evaluation, beside the run's ``eval_log.csv``):
 
     - ``collect_*``: decisions in collection: mean p, share of agent-steps that initiate, dQ pairs pushed to D and
       their dQ (mean, std, share above 0);
@@ -11,16 +11,18 @@ Overview:
       above the threshold);
     - ``fit_*``: the attention unit on the whole queue: mean p, and the correlation of p with its target (does it
       tell pairs apart, or answer the targets' mean?);
-    - ``eval_*``: p in evaluation: mean, std across the agents of a step (mean over steps), std across steps of the
-      agents' mean p (situations), share above the threshold; then the run's ``eval_initiator_share``.
+    - ``eval_*``: p in evaluation, on the steps where initiators are decided: mean, std across the agents of a step
+      (mean over steps), std across steps of the agents' mean p (situations), min, max, share of initiators; then
+      the run's ``eval_initiator_share``.
 
     The recording wraps the model's ``compute_structure``, the queue's ``push`` and the policy's
     ``_train_attention_unit`` for this process only; training itself is unchanged (the run's eval log is the one
     ``ding-atoc train`` writes, bit for bit).
 
 Usage:
-    python bench/gate_diagnostics.py -c configs/cooperative_navigation/ding_atoc_config.py -s 0 --out /tmp/gate
-    python bench/gate_diagnostics.py -c ... --n-agent 3 --env-step 10000 --set policy.learn.dq_normalisation=minmax
+    python bench/gate_diagnostics.py -c configs/cooperative_navigation/ding_atoc_config.py -s 0 --out gate
+    python bench/gate_diagnostics.py --n-agent 3 --env-step 10000 --set policy.learn.dq_normalisation="'minmax'" \
+        --out gate_minmax
 """
 import argparse
 import csv
@@ -186,7 +188,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--env-step', type=int, default=None, help="env-step budget (default: the config's)")
     parser.add_argument('--n-agent', type=int, default=None)
     parser.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE', help='config overrides')
-    parser.add_argument('--out', required=True, help='experiment folder (eval_log.csv, gate_log.csv)')
+    parser.add_argument('--out', required=True, help="experiment name: ding-atoc train's run folder for it gets "
+                        'eval_log.csv and gate_log.csv')
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     sys.path.insert(0, ROOT)
@@ -203,20 +206,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     main_config.exp_name = os.path.relpath(os.path.abspath(args.out))
     recorder = GateRecorder(main_config.policy.model.get('initiator_threshold', 0.5))
     install(recorder)
-    train((main_config, create_config), seed=args.seed, max_env_step=args.env_step or main_config.max_env_step,
-          progress=False)
-    evaluations = read_eval_log(os.path.join(args.out, 'eval_log.csv'))
+    folder = train((main_config, create_config), seed=args.seed,
+                   max_env_step=args.env_step or main_config.max_env_step, progress=False)['exp_name']
+    evaluations = read_eval_log(os.path.join(folder, 'eval_log.csv'))
     rows = []
     for evaluation, row in zip(evaluations, recorder.rows()):  # row k: evaluation k
         rows.append({'env_step': evaluation['env_step'], 'train_iter': evaluation['train_iter'],
                      'eval_return': evaluation['eval_return'],
                      'eval_initiator_share': evaluation.get('eval_initiator_share', float('nan')), **row})
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    with open(os.path.join(args.out, 'gate_log.csv'), 'w', newline='') as f:
+    with open(os.path.join(folder, 'gate_log.csv'), 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    print(f"gate log: {os.path.join(args.out, 'gate_log.csv')}")
+    print(f"gate log: {os.path.join(folder, 'gate_log.csv')}")
     return 0
 
 
