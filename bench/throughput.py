@@ -7,11 +7,20 @@ Overview:
     start, none after), so the figure is collection plus learning. The policies run one after the other in their
     own process with one torch thread, side by side in one invocation, and the table ends with the ratio.
 
+    With ``--train``, the whole ``ding-atoc train`` command instead (the README's main job, DI-engine's task
+    pipeline, start-up and evaluations included): an older commit (default 490d848, DI-engine's per-env
+    collector), this checkout with ``--collector per-env`` and with the batched path (the default), each in its
+    own process with one torch thread, one after the other; the table gives the replay ratio each trained with
+    (env-samples learned per env step: ``update_per_collect x batch_size / n_sample``) and env steps per second
+    over the whole process and over the run itself (from its summary, start-up excluded).
+
 Usage:
     python bench/throughput.py --n-agent 10 --env-step 4000
+    python bench/throughput.py --train --n-agent 10 --env-step 8000 [--against 490d848] [--config FILE]
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -64,6 +73,57 @@ def measure(env: str, policy: str, n_agent: int, env_step: int, seed: int, setti
     return {'policy': policy, 'env_steps': steps['last'], 'wall_s': wall, 'steps_per_s': steps['last'] / wall}
 
 
+def train_run(root: str, config: str, n_agent: int, env_step: int, collector: Optional[str], folder: str) -> Dict:
+    """
+    Overview:
+        ``ding-atoc train`` of ``root``'s code and ``config`` in a fresh process in ``folder``, timed as a whole.
+    Returns:
+        - row (:obj:`Dict`): env steps, train iterations, replay ratio, wall seconds of the process and of the run.
+    """
+    import glob
+    import json
+    os.makedirs(folder)
+    command = [sys.executable, '-m', 'ding_atoc.entry.cli', 'train', '-c', os.path.join(root, config), '-s', '0',
+               '--n-agent', str(n_agent), '--env-step', str(env_step), '--no-progress']
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+    start = time.perf_counter()
+    result = subprocess.run(command + (['--collector', collector] if collector else []), cwd=folder, env=env,
+                            capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f'{" ".join(command)} failed:\n{result.stderr[-2000:]}')
+    run = os.path.dirname(glob.glob(os.path.join(folder, '*', 'summary.json'))[0])
+    with open(os.path.join(run, 'summary.json')) as f:
+        summary = json.load(f)
+    saved = {}
+    exec(open(os.path.join(run, 'total_config.py')).read(), saved)  # DI-engine's saved config of the run
+    policy = (saved.get('main_config') or saved['exp_config'])['policy']
+    ratio = policy['learn']['update_per_collect'] * policy['learn']['batch_size'] / policy['collect']['n_sample']
+    return {'env_steps': summary['env_step'], 'train_iter': summary['train_iter'], 'ratio': ratio,
+            'process_s': wall, 'run_s': summary['wall_s'], 'eval_return': summary.get('eval_return')}
+
+
+def train_table(args: argparse.Namespace) -> str:
+    """The ``--train`` comparison (see module doc), as a markdown table."""
+    from bench.old_vs_new import checkout
+    old_root = checkout(args.against)
+    runs = [(f'{args.against} (per-env)', old_root, None), ('this checkout, --collector per-env', ROOT, 'per-env'),
+            ('this checkout, batched (default)', ROOT, 'batched')]
+    lines = ['| code | env steps | train iters | replay ratio | process s | env steps/s (process) | '
+             'env steps/s (run) | speed-up (run) |', '|---|---|---|---|---|---|---|---|']
+    base = None
+    for name, root, collector in runs:
+        folder = os.path.join(os.path.abspath(args.out), f'train_{len(lines)}_{int(time.time())}')
+        row = train_run(root, args.config, args.n_agent, args.env_step, collector, folder)
+        per_s = row['env_steps'] / row['run_s']
+        base = base or per_s
+        lines.append(f"| {name} | {row['env_steps']} | {row['train_iter']} | {row['ratio']:.2f} | "
+                     f"{row['process_s']:.1f} | {row['env_steps'] / row['process_s']:.1f} | {per_s:.1f} | "
+                     f"{per_s / base:.1f}x |")
+        print(lines[-1], flush=True)
+    return '\n'.join(lines)
+
+
 def markdown_table(rows: List[Dict], reference: str) -> str:
     """One row per policy; the ratio column is the reference policy's steps/s over the row's."""
     base = next(row['steps_per_s'] for row in rows if row['policy'] == reference)
@@ -83,7 +143,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--env-step', type=int, default=4000, help='env steps each policy trains for')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=os.path.join('bench', 'results', 'throughput'))
+    parser.add_argument('--train', action='store_true', help='time `ding-atoc train`, old commit against this one')
+    parser.add_argument('--against', default='490d848', help='with --train: the older commit')
+    parser.add_argument('--config', default=os.path.join('configs', 'cooperative_navigation', 'ding_atoc_config.py'),
+                        help='with --train: config file, relative to the repository')
     args = parser.parse_args(argv)
+    if args.train:
+        print(f'`ding-atoc train -c {args.config} --n-agent {args.n_agent} --env-step {args.env_step}`, one torch '
+              f'thread, load average at start {os.getloadavg()[0]:.2f}', flush=True)
+        print(train_table(args))
+        return 0
     reference = args.policies[0]
     settings = schedule_of(args.env, reference)
     print(f'{args.env}, N={args.n_agent}, {args.env_step} env steps each, schedule of {reference}: {settings}',
