@@ -66,3 +66,24 @@ def test_samples_carry_the_targets_of_their_own_pairs():
 def test_unknown_normalisation_is_refused():
     with pytest.raises(ValueError, match='dq_normalisation'):
         CommunicationGainQueue(10, OBS, normalisation='zscore')
+
+
+@pytest.mark.parametrize('normalisation,opens_for', [('minmax', set()), ('standardised', {1.0})])
+def test_the_attention_unit_tells_situations_apart_only_when_one_outlier_cannot_set_every_target(
+        normalisation, opens_for):
+    # Half the situations gain from communicating (dQ +0.01), half lose (-0.01); one pair gained 1.0. With min-max
+    # that outlier puts every other target within 0.02 of 0: the gate learns "closed" for everybody. Standardised,
+    # it opens where dQ is above the queue's mean.
+    from tests.core.helpers import make_policy
+    policy = make_policy(obs_shape=OBS, learn=dict(dq_normalisation=normalisation, attention_batch_size=64))
+    sign = torch.tensor([1.0, -1.0]).repeat(200)
+    obs = torch.randn(len(sign), OBS)
+    obs[:, 0] = sign
+    policy._gain_queue.push(torch.cat([obs, torch.zeros(1, OBS)]), torch.cat([0.01 * sign, torch.tensor([1.0])]))
+    for _ in range(300):
+        policy._train_attention_unit()
+    model = policy._model
+    with torch.no_grad():
+        prob = model.compute_initiator_prob(model.actor['encoder'](obs))
+    opened = {s for s in (1.0, -1.0) if (prob[sign == s] > model.initiator_threshold).float().mean() > 0.9}
+    assert opened == opens_for
