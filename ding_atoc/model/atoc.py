@@ -64,7 +64,8 @@ class DingATOC(nn.Module):
         Arguments:
             - obs_shape (:obj:`int`): size of one agent's local observation (last dim of ``agent_state``).
             - action_shape (:obj:`int`): size of one agent's continuous action.
-            - n_agent (:obj:`int`): number of agents.
+            - n_agent (:obj:`int`): number of agents of the config (the team trained with); the networks read \
+                one agent's fixed-width observation, so the model acts in teams of any size (zero-shot).
             - thought_size (:obj:`int`): size of a thought h_i; even (the channel has two directions).
             - encoder_hidden_size (:obj:`int`): hidden units of the thought encoder mu_I.
             - encoder_layer_num (:obj:`int`): layers of mu_I.
@@ -265,18 +266,22 @@ class DingATOC(nn.Module):
             keys = list(obs.keys()) if isinstance(obs, dict) else type(obs).__name__
             raise KeyError(f"ding_atoc needs the observation key {AGENT_STATE!r} (B, A, obs_shape); got {keys}")
         state = obs[AGENT_STATE]
-        if state.dim() != 3 or state.shape[1:] != (self.n_agent, self.obs_shape):
+        # Any team size A: every network reads one agent's fixed-width observation (zero-shot transfer).
+        if state.dim() != 3 or state.shape[1] < 2 or state.shape[2] != self.obs_shape:
             raise ValueError(
-                f"obs[{AGENT_STATE!r}] must have shape (batch, model.n_agent={self.n_agent}, "
-                f"model.obs_shape={self.obs_shape}), got {tuple(state.shape)}"
+                f"obs[{AGENT_STATE!r}] must have shape (batch, agents >= 2, model.obs_shape={self.obs_shape}), "
+                f"got {tuple(state.shape)}"
             )
         return state.float()
 
     def _agent_distance(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
-        distance = obs[AGENT_DISTANCE]
-        expected = (distance.shape[0], self.n_agent, self.n_agent)
+        distance, n_agent = obs[AGENT_DISTANCE], obs[AGENT_STATE].shape[1]
+        expected = (distance.shape[0], n_agent, n_agent)
         if distance.dim() != 3 or tuple(distance.shape) != expected:
-            raise ValueError(f"obs[{AGENT_DISTANCE!r}] must have shape {expected}, got {tuple(distance.shape)}")
+            raise ValueError(
+                f"obs[{AGENT_DISTANCE!r}] must have shape (batch, agents, agents) = {expected} like "
+                f"obs[{AGENT_STATE!r}], got {tuple(distance.shape)}"
+            )
         return distance.float()
 
     def _global_state(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:
@@ -289,7 +294,7 @@ class DingATOC(nn.Module):
                 f"got {tuple(state.shape)}"
             )
         if state.dim() == 2:  # one global state per sample: every agent's critic reads it
-            state = state.unsqueeze(1).expand(-1, self.n_agent, -1)
+            state = state.unsqueeze(1).expand(-1, agent_state.shape[1], -1)
         return state
 
 

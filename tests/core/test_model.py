@@ -135,9 +135,21 @@ def test_observation_errors_name_the_key_and_expected_shape():
         model.compute_structure({'obs': {'agent_distance': obs['agent_distance']}})
     with pytest.raises(ValueError, match=r'model.obs_shape=6'):
         model.compute_structure({'obs': {**obs, 'agent_state': torch.randn(2, 5, 7)}})
-    with pytest.raises(ValueError, match=r'model.n_agent=5'):
-        model.compute_structure({'obs': {**obs, 'agent_state': torch.randn(2, 4, 6)}})
-    with pytest.raises(ValueError, match='agent_distance'):
+    with pytest.raises(ValueError, match=r'agents >= 2'):
+        model.compute_structure({'obs': {**obs, 'agent_state': torch.randn(2, 1, 6)}})
+    with pytest.raises(ValueError, match=r'agent_distance.*\(2, 5, 5\)'):
         model.compute_structure({'obs': {**obs, 'agent_distance': torch.rand(2, 5, 4)}})
     with pytest.raises(ValueError, match='action must have shape'):
         model.compute_critic({'obs': obs, 'action': torch.zeros(2, 5, 3)})
+
+
+@pytest.mark.parametrize('channel', CHANNEL_TYPES)
+@pytest.mark.parametrize('n_agent', [3, 20, 50])
+def test_a_model_acts_zero_shot_in_teams_of_another_size(channel, n_agent):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=10, thought_size=8, group_size=3, channel=channel)
+    obs = random_obs(n_agent, 6, batch=2, field=min(3, n_agent - 1))
+    structure = model.compute_structure({'obs': obs}, explore=True)
+    assert structure['group'].shape == (2, n_agent, 4)
+    actor = model.compute_actor({'obs': obs, **structure})
+    assert actor['action'].shape == (2, n_agent, 2)
+    assert torch.isfinite(model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']).all()

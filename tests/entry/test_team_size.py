@@ -1,4 +1,6 @@
 """Rescaling a config to another team size keeps every model size consistent with the env."""
+import json
+
 import pytest
 from ding.config import compile_config
 
@@ -26,3 +28,16 @@ def test_baseline_configs_scale_with_python_int_sizes(config):
     sizes = [value for key, value in model.items() if key.endswith('shape') or key in ('n_agent', 'agent_num')]
     assert sizes and all(type(value) is int for value in sizes)
     assert 7 in sizes
+
+
+@pytest.mark.parametrize('n_agent', [6, 12])
+def test_a_policy_trained_at_one_team_size_evaluates_zero_shot_at_another(n_agent, in_tmp_path_one_thread, capsys):
+    from ding_atoc.entry.cli import main
+    assert main(['train', '-c', DEFAULT_CONFIG, '--n-agent', '3', '--train-iter', '40', '--no-progress']) == 0
+    checkpoint = in_tmp_path_one_thread / 'cooperative_navigation_ding_atoc_n3_seed0' / 'ckpt' / 'ckpt_latest.pth.tar'
+    capsys.readouterr()
+    assert main(['eval', '-c', DEFAULT_CONFIG, '--ckpt', str(checkpoint), '--n-agent', str(n_agent),
+                 '--episodes', '1', '--gif', str(in_tmp_path_one_thread / 'zero_shot.gif')]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {'eval_return', 'occupied_landmarks', 'collisions', 'eval_initiator_share'} <= set(metrics)
+    assert (in_tmp_path_one_thread / 'zero_shot.gif').is_file()
