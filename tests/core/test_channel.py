@@ -51,3 +51,34 @@ def test_static_schedule_flags_groups_beyond_its_rounds():
     assert overflow
     _, overflow = integrate_groups(BiLSTMChannel(8), thought, structure, max_rounds=rounds)
     assert not overflow
+
+
+class HostReadError(AssertionError):
+    pass
+
+
+@pytest.fixture
+def no_host_reads(monkeypatch):
+    """Make every read of a tensor's values back to Python fail, as it would break a CUDA graph capture."""
+    def refuse(*args, **kwargs):
+        raise HostReadError('a tensor was read back to the host')
+    for name in ('item', 'tolist', '__bool__', '__int__', '__float__', '__index__'):
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+
+
+@pytest.mark.parametrize('channel_type', sorted(CHANNELS))
+def test_static_schedule_reads_nothing_back_forward_or_backward(channel_type, request):
+    from ding_atoc.model import DingATOC
+    model = DingATOC(obs_shape=4, action_shape=2, n_agent=20, thought_size=8, group_size=3, channel=channel_type,
+                     channel_max_rounds=20)
+    structure = overlapping_structure(8, 20, 3, 'cpu')
+    obs = {'agent_state': torch.randn(8, 20, 4)}
+    request.getfixturevalue('no_host_reads')
+    actor = model.compute_actor({'obs': obs, **structure})
+    q_value = model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']
+    q_value.mean().backward()
+    overflow = actor['channel_overflow']
+    with pytest.raises(HostReadError):  # the fixture is active: the compact schedule needs the round sizes
+        model.channel_max_rounds = None
+        model.compute_actor({'obs': obs, **structure})
+    assert overflow.dtype == torch.bool
