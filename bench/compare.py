@@ -1,7 +1,8 @@
 """
 Overview:
     Benchmark suite: runs (env config, policy config, seed) cells under one env-step budget each, with DI-engine's
-    own serial entries (``serial_pipeline``, ``serial_pipeline_onpolicy`` for MAPPO), in parallel up to the cores
+    own serial entries (``serial_pipeline``, ``serial_pipeline_onpolicy`` for MAPPO) or, with ``--entry task``,
+    ``ding-atoc train``'s task pipeline (the batched path for the ding_atoc family), in parallel up to the cores
     available, and resumable: a finished cell is not run again (a failed one is). Per cell it writes
     ``curve.csv`` (env steps, wall seconds, eval return, task metrics, read from DI-engine's evaluator logs, and
     for communicating policies the evaluation initiator share, so that a gate that closed or opened for everyone
@@ -66,12 +67,14 @@ def apply_settings(config: dict, settings: Dict[str, str]) -> None:
 
 
 def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str,
-             settings: Optional[Dict[str, str]] = None, label: Optional[str] = None) -> Dict:
+             settings: Optional[Dict[str, str]] = None, label: Optional[str] = None, entry: str = 'serial') -> Dict:
     """
     Overview:
         Train one cell in ``folder`` (in this process: call it in a worker process) and write ``curve.csv`` and
         ``result.json``. ``settings`` override config keys (``--set``); ``label`` names the cell's policy in the
-        table (default: the config name). Exceptions are recorded as a failed result. A cell another live process
+        table (default: the config name); ``entry`` is ``'serial'`` (DI-engine's serial entries) or ``'task'``
+        (``ding-atoc train``'s task pipeline: the batched path where the policy has one). Exceptions are recorded
+        as a failed result. A cell another live process
         is running (two suites on one output folder) is left alone: the result says ``busy`` and nothing is written.
     """
     folder = os.path.abspath(folder)
@@ -82,45 +85,62 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
         if finished(folder):  # another process finished it since this suite looked
             with open(os.path.join(folder, 'result.json')) as f:
                 return json.load(f)
-        return _train_cell(env, policy, n_agent, seed, env_step, folder, settings, label)
+        return _train_cell(env, policy, n_agent, seed, env_step, folder, settings, label, entry)
     finally:
         os.remove(os.path.join(folder, CELL_LOCK))
 
 
 def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str,
-                settings: Optional[Dict[str, str]], label: Optional[str]) -> Dict:
+                settings: Optional[Dict[str, str]], label: Optional[str], entry: str) -> Dict:
     import torch
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    from ding.entry import serial_pipeline, serial_pipeline_onpolicy
     from ding_atoc.entry.checkpoint import atomic_path
 
     os.chdir(folder)
-    env_steps = count_env_steps()
-    initiator_shares = record_initiator_shares()
     start = time.time()
+    train = _train_task if entry == 'task' else _train_serial
     try:
-        main_config, create_config = cell_config(env, policy, n_agent, settings or {})
-        entry = serial_pipeline_onpolicy if is_on_policy(main_config, create_config) else serial_pipeline
-        trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
-        final = final_evaluation(trained, main_config, create_config, seed)
+        rows = train(cell_config(env, policy, n_agent, settings or {}), seed, env_step, start)
         status, error = 'finished', None
     except Exception as exc:  # recorded, not dropped: the table shows the failure
-        final, status, error = None, 'failed', f'{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}'
-    rows = read_eval_curve('run', start)
-    for row in rows:
-        if row['env_step'] in initiator_shares:
-            row[INITIATOR_SHARE] = initiator_shares[row['env_step']]
-    if final is not None:
-        rows.append({'env_step': env_steps['last'], 'wall_s': round(time.time() - start, 2), **final})
+        rows, status, error = [], 'failed', f'{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}'
     write_csv('curve.csv', rows)
     result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed,
-              'budget': env_step, 'status': status, 'error': error, 'wall_s': round(time.time() - start, 1),
-              'final': rows[-1] if rows else None}
+              'budget': env_step, 'entry': entry, 'status': status, 'error': error,
+              'wall_s': round(time.time() - start, 1), 'final': rows[-1] if rows else None}
     # result.json marks the cell finished: written atomically, so a crash never leaves one the next run cannot read
     with atomic_path('result.json') as temporary, open(temporary, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def _train_serial(config: Tuple[dict, dict], seed: int, env_step: int, start: float) -> List[Dict[str, float]]:
+    """A cell through DI-engine's serial entries; its curve from their logs, then a final evaluation."""
+    from ding.entry import serial_pipeline, serial_pipeline_onpolicy
+    main_config, create_config = config
+    env_steps = count_env_steps()
+    initiator_shares = record_initiator_shares()
+    entry = serial_pipeline_onpolicy if is_on_policy(main_config, create_config) else serial_pipeline
+    trained = entry((main_config, create_config), seed=seed, max_env_step=env_step)
+    final = final_evaluation(trained, main_config, create_config, seed)
+    rows = read_eval_curve('run', start)
+    for row in rows:
+        if row['env_step'] in initiator_shares:
+            row[INITIATOR_SHARE] = initiator_shares[row['env_step']]
+    return rows + [{'env_step': env_steps['last'], 'wall_s': round(time.time() - start, 2), **final}]
+
+
+def _train_task(config: Tuple[dict, dict], seed: int, env_step: int, start: float) -> List[Dict[str, float]]:
+    """A cell through ``ding-atoc train``'s task pipeline, which evaluates at the end too; its eval log is the curve."""
+    from ding_atoc.entry.middleware import read_eval_log
+    from ding_atoc.entry.report import task_metrics
+    from ding_atoc.entry.train import train
+    summary = train(config, seed=seed, max_env_step=env_step, progress=False)
+    rows = read_eval_log(os.path.join(summary['exp_name'], 'eval_log.csv'))
+    # The columns of the serial cells, plus the messages the evaluation sent (how much a policy talks).
+    keep = ['env_step', 'wall_s', 'eval_return', INITIATOR_SHARE, MESSAGES] + (task_metrics(rows[-1]) if rows else [])
+    return [{key: row[key] for key in keep if key in row} for row in rows]
 
 
 def cell_config(env: str, policy: str, n_agent: Optional[int], settings: Dict[str, str]) -> Tuple[dict, dict]:
@@ -236,6 +256,8 @@ def count_env_steps() -> Dict[str, int]:
 #: Column of the evaluation initiator share (share of agent-steps that initiated communication), as in the eval log
 #: of ``ding-atoc train`` and the metrics of ``play_episodes``.
 INITIATOR_SHARE = 'eval_initiator_share'
+#: Messages sent in the evaluation episodes (``ding-atoc train``'s eval log; task-pipeline cells).
+MESSAGES = 'eval_messages_sent'
 #: Initiator share of each evaluation of DI-engine's serial evaluator in this process, by env step.
 _INITIATOR_SHARES: Dict[int, float] = {}
 
@@ -413,6 +435,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='config overrides for every cell, e.g. policy.channel_conditions.delay=2')
     parser.add_argument('--label', default=None, help='name of the policy column when --set is used (one policy)')
     parser.add_argument('--report', nargs='+', default=None, help='only rebuild table and curves of these folders')
+    parser.add_argument('--entry', choices=('serial', 'task'), default='serial',
+                        help="serial: DI-engine's serial entries; task: ding-atoc train's task pipeline (the batched "
+                        'path for the ding_atoc family: the fast one for long runs)')
     args = parser.parse_args(argv)
     if args.report:
         for out in args.report:
@@ -425,7 +450,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.label and len(policies) != 1:
         raise SystemExit('--label names one policy: give exactly one with --policies')
     cells = [(args.env, p, args.n_agent, s, args.env_step,
-              cell_dir(out, args.env, args.n_agent, args.label or p, s), settings, args.label)
+              cell_dir(out, args.env, args.n_agent, args.label or p, s), settings, args.label, args.entry)
              for p in policies for s in args.seeds]
     run_cells(cells, args.workers)
     print(report(out))

@@ -114,3 +114,14 @@ def test_a_cell_another_live_process_runs_is_left_alone_and_a_dead_ones_lock_is_
     assert not os.path.exists(lock)  # released when the cell ends
     again = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)
     assert again['wall_s'] == result['wall_s']  # finished meanwhile: its result is returned, not retrained
+
+
+def test_a_task_pipeline_cell_reproduces_its_curve_and_records_messages(tmp_path):
+    first, second = str(tmp_path / 'a'), str(tmp_path / 'b')
+    for folder in (first, second):
+        result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 800, folder, entry='task')
+        assert result['status'] == 'finished' and result['entry'] == 'task', result['error']
+    rows = curve(first)
+    assert float(rows[-1]['env_step']) == 800 and 'occupied_landmarks' in rows[-1]
+    assert [r['eval_return'] for r in rows] == [r['eval_return'] for r in curve(second)]
+    assert all(0.0 <= float(r[compare.INITIATOR_SHARE]) <= 1.0 and float(r[compare.MESSAGES]) >= 0 for r in rows)
