@@ -3,9 +3,10 @@ Overview:
     The communication channel: a bidirectional LSTM (or attention) that integrates the thoughts of one group, and
     the loop that sends all groups of a step through it, one batch per serial round.
 """
+import contextlib
 import functools
 import itertools
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -55,12 +56,15 @@ class BiLSTMChannel(nn.Module):
             - length: :math:`(N,)`
             - integrated: :math:`(N, L, T)`
         """
-        return self.integrator()(sequence, length)
+        return self.integrator()[0](sequence, length)
 
-    def integrator(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def integrator(self) -> Tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], List[torch.Tensor]]:
         """
         Overview:
             ``forward`` with the LSTM's weights rearranged once, for the several serial rounds of one forward.
+        Returns:
+            - integrate (:obj:`Callable`): (sequence, length) -> integrated, as ``forward``.
+            - weights (:obj:`List[torch.Tensor]`): the rearranged weights ``integrate`` reads.
         """
         lstm, hidden = self.lstm, self.lstm.hidden_size
         # Gate rows from nn.LSTM's (input, forget, cell, output) to (input, forget, output, cell): one sigmoid over
@@ -72,7 +76,8 @@ class BiLSTMChannel(nn.Module):
         weight_ih = torch.cat([getattr(lstm, names[0])[order] for names in directions])  # (8H, T)
         bias = torch.cat([(getattr(lstm, names[2]) + getattr(lstm, names[3]))[order] for names in directions])
         weight_hh = torch.stack([getattr(lstm, names[1])[order].t() for names in directions])  # (2, H, 4H)
-        return functools.partial(_unrolled_bilstm, weight_ih=weight_ih, bias=bias, weight_hh=weight_hh)
+        weights = [weight_ih, bias, weight_hh]
+        return functools.partial(_unrolled_bilstm, weight_ih=weight_ih, bias=bias, weight_hh=weight_hh), weights
 
 
 def _unrolled_bilstm(sequence: torch.Tensor, length: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor,
@@ -121,7 +126,7 @@ def integrate_groups(
         returned overflow flag.
     Arguments:
         - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``; \
-            its ``integrator()``, where it has one, serves all rounds of the call.
+            its ``integrator()`` (the function and the weights it reads), where it has one, serves all rounds.
         - thought (:obj:`torch.Tensor`): every agent's thought.
         - structure (:obj:`Dict[str, torch.Tensor]`): ``group`` and ``group_round`` from \
             ``communication_structure``.
@@ -152,14 +157,75 @@ def integrate_groups(
     else:
         round_rows = [torch.where((flat_round == r).unsqueeze(1), member_row, sink) for r in range(max_rounds)]
         overflow = (flat_round >= max_rounds).any()
-    # Rounds write into one buffer in place: no copy of every agent's thought per round. Reading it by index
-    # saves only the indices for backward, so the in-place writes keep autograd's version checks satisfied.
-    state = torch.cat([thought.reshape(sink, size), thought.new_zeros(1, size)], dim=0)
-    integrate = channel.integrator() if hasattr(channel, 'integrator') else channel
+    integrate, weights = channel.integrator() if hasattr(channel, 'integrator') else (channel, list(channel.parameters()))
+    flat = thought.reshape(sink, size)
+    if torch.is_grad_enabled() and (flat.requires_grad or any(w.requires_grad for w in weights)):
+        integrated = _SerialRounds.apply(integrate, round_rows, flat, *weights)
+    else:
+        integrated = _run_rounds(integrate, round_rows, flat)[0]
+    return integrated.view(batch, n_agent, size), overflow
+
+
+def _run_rounds(integrate: Callable, round_rows: List[torch.Tensor], flat: torch.Tensor,
+                keep_graphs: bool = False) -> Tuple[torch.Tensor, list]:
+    """
+    Overview:
+        The serial rounds over one buffer of every agent's thought (plus a sink row for empty slots), written in
+        place round after round. With ``keep_graphs`` each round is computed on a detached copy of its inputs with
+        autograd on, and ``(rows, inputs, outputs)`` of every round are returned for ``_SerialRounds.backward``.
+    """
+    sink, size = flat.shape
+    state = torch.cat([flat.detach() if keep_graphs else flat, flat.new_zeros(1, size)], dim=0)
+    graphs = []
     for rows in round_rows:  # (groups of the round, m + 1)
-        integrated = integrate(state[rows], (rows != sink).sum(dim=1))
-        state.index_copy_(0, rows.reshape(-1), integrated.reshape(-1, size).to(state.dtype))
-    return state[:sink].view(batch, n_agent, size), overflow
+        inputs = state[rows]
+        if keep_graphs:
+            inputs = inputs.detach().requires_grad_()
+        with torch.enable_grad() if keep_graphs else contextlib.nullcontext():
+            integrated = integrate(inputs, (rows != sink).sum(dim=1))
+        state.index_copy_(0, rows.reshape(-1), integrated.detach().reshape(-1, size).to(state.dtype))
+        graphs.append((rows, inputs, integrated))
+    return state[:sink], graphs
+
+
+class _SerialRounds(torch.autograd.Function):
+    """
+    Overview:
+        The serial rounds as one autograd node. Through autograd op by op, every round's read from and in-place
+        write to the buffer of all agents' thoughts would cost buffer-sized gradient work in backward (a zero
+        buffer for the read, a masked copy for the write) whatever the round's size; here backward walks the rounds
+        in reverse over one gradient buffer and touches only each round's rows: the gradient of a round's outputs
+        is read from (and cleared at) its rows, pushed through that round's own graph, and added back at its rows
+        as the gradient of its inputs. Exact, as the op-by-op graph.
+    """
+
+    @staticmethod
+    def forward(ctx, integrate: Callable, round_rows: List[torch.Tensor], flat: torch.Tensor,
+                *weights: torch.Tensor) -> torch.Tensor:
+        integrated, ctx.graphs = _run_rounds(integrate, round_rows, flat, keep_graphs=True)
+        ctx.weights = weights
+        return integrated
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        sink = grad.shape[0]
+        grad_state = torch.cat([grad, grad.new_zeros(1, grad.shape[1])], dim=0)
+        needed = [w for w in ctx.weights if w.requires_grad]
+        weight_grads = [torch.zeros_like(w) for w in needed]
+        for rows, inputs, integrated in reversed(ctx.graphs):
+            flat_rows = rows.reshape(-1)
+            grad_state[sink] = 0  # padding slots: their outputs are never used
+            grad_out = grad_state[flat_rows].view_as(integrated).to(integrated.dtype)
+            grad_state.index_fill_(0, flat_rows, 0)  # overwritten by this round: reached only through its inputs
+            grads = torch.autograd.grad(integrated, [inputs] + needed, grad_out, allow_unused=True)
+            grad_state.index_add_(0, flat_rows, grads[0].reshape(-1, grad.shape[1]).to(grad_state.dtype))
+            for total, part in zip(weight_grads, grads[1:]):
+                if part is not None:
+                    total += part
+        ctx.graphs = None
+        weight_grads = iter(weight_grads)
+        return (None, None, grad_state[:sink]) + tuple(next(weight_grads) if w.requires_grad else None
+                                                       for w in ctx.weights)
 
 
 class AttentionChannel(nn.Module):

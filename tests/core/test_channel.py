@@ -82,3 +82,44 @@ def test_static_schedule_reads_nothing_back_forward_or_backward(channel_type, re
         model.channel_max_rounds = None
         model.compute_actor({'obs': obs, **structure})
     assert overflow.dtype == torch.bool
+
+
+def integrate_op_by_op(channel, thought, structure):
+    """The serial rounds written out for autograd op by op, one group at a time: the reference for gradients."""
+    batch, n_agent, _ = thought.shape
+    state = [list(thought[b].unbind(0)) for b in range(batch)]
+    rounds = int(structure['group_round'].max()) + 1
+    for round_ in range(rounds):
+        for b in range(batch):
+            for leader in range(n_agent):
+                if structure['group_round'][b, leader] != round_:
+                    continue
+                members = [m for m in structure['group'][b, leader].tolist() if m >= 0]
+                sequence = torch.stack([state[b][m] for m in members]).unsqueeze(0)
+                integrated = channel(sequence, torch.tensor([len(members)]))[0]
+                for position, member in enumerate(members):
+                    state[b][member] = integrated[position]
+    return torch.stack([torch.stack(row) for row in state])
+
+
+@pytest.mark.parametrize('channel_type', sorted(CHANNELS))
+@pytest.mark.parametrize('batch,n_agent,group_size', [(2, 6, 2), (3, 12, 3)])
+def test_rounds_node_gives_the_gradients_of_the_op_by_op_graph(channel_type, batch, n_agent, group_size):
+    torch.manual_seed(4)
+    channel = CHANNELS[channel_type](6).double()
+    structure = overlapping_structure(batch, n_agent, group_size, 'cpu')
+    assert int(structure['group_round'].max()) >= 1, 'the fixture must need several rounds'
+    thought = torch.randn(batch, n_agent, 6, dtype=torch.double)
+    weight = torch.randn(batch, n_agent, 6, dtype=torch.double)
+    grads = []
+    for integrate in (lambda x: integrate_groups(channel, x, structure)[0], lambda x: integrate_op_by_op(channel, x, structure)):
+        channel.zero_grad()
+        inputs = thought.clone().requires_grad_()
+        output = integrate(inputs)
+        (output * weight).sum().backward()
+        grads.append((output.detach(), inputs.grad, [p.grad.clone() for p in channel.parameters()]))
+    (ours, ours_input, ours_params), (reference, reference_input, reference_params) = grads
+    assert torch.allclose(ours, reference, atol=1e-10)
+    assert torch.allclose(ours_input, reference_input, atol=1e-10)
+    for mine, theirs in zip(ours_params, reference_params):
+        assert torch.allclose(mine, theirs, atol=1e-10)
