@@ -147,7 +147,7 @@ def test_agent_in_two_groups_enters_the_second_with_its_integrated_thought():
     structure = communication_structure(INITIATORS, GEOMETRY, group_size=2)
     thought = torch.zeros(1, 6, 2)
     channel = RecordingChannel()
-    integrated = integrate_groups(channel, thought, structure)
+    integrated, _ = integrate_groups(channel, thought, structure)
     assert len(channel.calls) == 2  # two serial rounds, one batch each
     # Agent 1 is in both groups: integrated twice. Agent 5 is in none: keeps its thought.
     assert integrated[0, :, 0].tolist() == [1.0, 2.0, 1.0, 1.0, 1.0, 0.0]
