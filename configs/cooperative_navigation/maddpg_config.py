@@ -50,20 +50,17 @@ main_config = dict(
         learn=dict(
             update_per_collect=40,
             batch_size=64,
-            # learning_rates
-            learning_rate_q=5e-4,
-            learning_rate_policy=5e-4,
+            # (float) Learning rates of the actors and the critic (DI-engine's petting_zoo config gives them as
+            # learning_rate_q/learning_rate_policy, SAC's keys, which DDPG ignores: it trained at its default 1e-3).
+            learning_rate_actor=5e-4,
+            learning_rate_critic=5e-4,
             target_theta=0.005,
             discount_factor=0.99,
         ),
         collect=dict(
             n_sample=400,
-            env_num=collector_env_num,
         ),
-        eval=dict(
-            env_num=evaluator_env_num,
-            evaluator=dict(eval_freq=200, ),
-        ),
+        eval=dict(evaluator=dict(eval_freq=200, ), ),
         other=dict(replay_buffer=dict(replay_buffer_size=100000, ), ),
     ),
 )

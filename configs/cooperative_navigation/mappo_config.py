@@ -47,7 +47,6 @@ main_config = dict(
             action_shape=shapes['action_shape'],
         ),
         learn=dict(
-            multi_gpu=False,
             epoch_per_collect=5,
             batch_size=400,
             learning_rate=5e-4,
@@ -68,12 +67,8 @@ main_config = dict(
         collect=dict(
             n_sample=800,
             unroll_len=1,
-            env_num=collector_env_num,
         ),
-        eval=dict(
-            env_num=evaluator_env_num,
-            evaluator=dict(eval_freq=100, ),
-        ),
+        eval=dict(evaluator=dict(eval_freq=100, ), ),
         other=dict(),
     ),
 )

@@ -63,12 +63,8 @@ main_config = dict(
         ),
         collect=dict(
             n_sample=400,
-            env_num=collector_env_num,
         ),
-        eval=dict(
-            env_num=evaluator_env_num,
-            evaluator=dict(eval_freq=200, ),
-        ),
+        eval=dict(evaluator=dict(eval_freq=200, ), ),
         other=dict(replay_buffer=dict(replay_buffer_size=100000, ), ),
     ),
 )

@@ -52,6 +52,7 @@ main_config = dict(
         collect=dict(
             n_sample=32,
             unroll_len=16,
+            # (int) QMIX keeps one recurrent hidden state per env, collecting and evaluating.
             env_num=collector_env_num,
         ),
         eval=dict(
