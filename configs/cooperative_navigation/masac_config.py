@@ -33,7 +33,7 @@ env_config = dict(
 shapes = CooperativeNavigationEnv.obs_shapes(env_config)
 
 main_config = dict(
-    exp_name='cooperative_navigation_masac_seed0',
+    exp_name='cooperative_navigation_masac',
     max_env_step=60000,
     env=env_config,
     policy=dict(

@@ -32,7 +32,7 @@ env_config = dict(
 shapes = CooperativeNavigationEnv.obs_shapes(env_config)
 
 main_config = dict(
-    exp_name='cooperative_navigation_qmix_seed0',
+    exp_name='cooperative_navigation_qmix',
     max_env_step=60000,
     env=env_config,
     policy=dict(

@@ -32,7 +32,7 @@ obs_shape = shapes['agent_obs_shape']
 action_shape = shapes['action_shape']
 
 main_config = dict(
-    exp_name='simple_spread_ding_atoc_seed0',
+    exp_name='simple_spread_ding_atoc',
     # (int) Env-step budget of ``ding-atoc train`` when no --env-step is given.
     max_env_step=60000,
     env=env_config,

@@ -29,7 +29,7 @@ env_config = dict(
 shapes = SimpleSpreadSeededEnv.obs_shapes(env_config)
 
 main_config = dict(
-    exp_name='simple_spread_mappo_seed0',
+    exp_name='simple_spread_mappo',
     max_env_step=60000,
     env=env_config,
     policy=dict(

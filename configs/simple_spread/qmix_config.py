@@ -28,7 +28,7 @@ env_config = dict(
 shapes = SimpleSpreadSeededEnv.obs_shapes(env_config)
 
 main_config = dict(
-    exp_name='simple_spread_qmix_seed0',
+    exp_name='simple_spread_qmix',
     max_env_step=60000,
     env=env_config,
     policy=dict(

@@ -9,7 +9,8 @@ import itertools
 import os
 import re
 
-#: A trailing seed in a config's ``exp_name`` (configs name their folder for seed 0): replaced by the run's seed.
+#: A trailing seed in a config's ``exp_name`` (DI-engine's own configs name their folder for seed 0, e.g.
+#: ``ptz_simple_spread_maddpg_seed0``; this project's name env and policy only): replaced by the run's seed.
 SEED_SUFFIX = re.compile(r'_seed\d+$')
 
 

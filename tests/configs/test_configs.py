@@ -60,7 +60,7 @@ def test_every_env_has_its_configs():
 def test_config_conventions(path):
     folder, name = _names(path)
     main_config, create_config = tiny.load(path)
-    assert main_config.exp_name == f'{folder}_{name}_seed0' and not os.path.isabs(main_config.exp_name)
+    assert main_config.exp_name == f'{folder}_{name}' and not os.path.isabs(main_config.exp_name)
     assert isinstance(main_config.max_env_step, int) and main_config.max_env_step > 0
     assert main_config.policy.cuda is True
     assert create_config.env_manager.type == 'base'

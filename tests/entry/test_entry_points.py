@@ -16,7 +16,10 @@ from ding_atoc.entry.config_loader import load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_CONFIG = os.path.join(ROOT, 'configs', 'cooperative_navigation', 'ding_atoc_config.py')
-EXP = 'cooperative_navigation_ding_atoc_seed0'
+#: The default config's exp_name: DI-engine's folder for it (``ding -m serial``, ``serial_pipeline``).
+EXP = 'cooperative_navigation_ding_atoc'
+#: The folder of ``ding-atoc train``'s run of it with seed 0.
+RUN = f'{EXP}_seed0'
 BIN = os.path.dirname(sys.executable)
 
 
@@ -63,7 +66,7 @@ def test_task_pipeline_train_resume_and_eval(tmp_path):
     ding_atoc = os.path.join(BIN, 'ding-atoc')
     output = run([ding_atoc, 'train', '-c', DEFAULT_CONFIG, '-s', '0', '--env-step', '400', '--no-progress'], tmp_path)
     assert 'run summary' in output and 'occupied_landmarks' in output and 'eval_initiator_share' in output
-    exp = tmp_path / EXP
+    exp = tmp_path / RUN
     for produced in ('learning_curve.png', 'eval_log.csv', 'summary.json', 'ckpt/ckpt_latest.pth.tar'):
         assert (exp / produced).exists(), produced
     first = torch.load(exp / 'ckpt' / 'ckpt_latest.pth.tar', map_location='cpu', weights_only=False)
@@ -106,7 +109,7 @@ def test_misconfigured_runs_stop_before_training(tmp_path, monkeypatch, replace,
     path = write_config(tmp_path, replace) if replace else str(tmp_path / 'missing_config.py')
     with pytest.raises(error, match=message):
         main(['train', '-c', path, '--env-step', '100', '--no-progress', '--debug'])
-    assert not (tmp_path / EXP).exists()
+    assert not (tmp_path / RUN).exists()
 
 
 def test_default_config_loads_with_registered_names():

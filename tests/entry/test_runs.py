@@ -31,7 +31,7 @@ pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 ROOT = tiny.ROOT
 DING_ATOC = os.path.join(os.path.dirname(sys.executable), 'ding-atoc')
-#: The tiny config's exp_name; a run of seed N writes to cn_seed<N>.
+#: The folder of the tiny config's first run: its exp_name 'cn' and seed 0 (a run of seed N writes to cn_seed<N>).
 EXP = 'cn_seed0'
 CKPT = os.path.join('ckpt', 'ckpt_latest.pth.tar')
 
@@ -39,12 +39,12 @@ CKPT = os.path.join('ckpt', 'ckpt_latest.pth.tar')
 def write_config(folder, name='tiny_config.py', **edits):
     """
     A config file for ``ding-atoc`` that loads the default config and shrinks it with ``tests.tiny`` (exp_name
-    ``cn_seed0``, 50 env steps per collection); ``edits`` are Python statements keyed by a label, run after.
+    ``cn``, 50 env steps per collection); ``edits`` are Python statements keyed by a label, run after.
     """
     lines = [
         'from tests import tiny',
         "main_config, create_config = tiny.shrink(*tiny.load('cooperative_navigation/ding_atoc_config.py'), "
-        f"exp_name={EXP!r}, n_sample=50)",
+        "exp_name='cn', n_sample=50)",
         'main_config.policy.cuda = False',
         *edits.values(),
     ]
@@ -81,7 +81,7 @@ def one_line_error(err):
 
 def _claim(barrier, queue):
     barrier.wait()
-    queue.put(claim_run_folder('runs/cn_seed0', 3))
+    queue.put(claim_run_folder('runs/cn', 3))
 
 
 def test_simultaneous_claims_get_distinct_folders(tmp_path):
@@ -94,6 +94,11 @@ def test_simultaneous_claims_get_distinct_folders(tmp_path):
     for worker in workers:
         worker.join()
     assert folders == sorted(['runs/cn_seed3'] + [f'runs/cn_seed3_{k}' for k in range(2, 7)])
+
+
+def test_folder_names_of_di_engine_style_and_absolute_exp_names(tmp_path):
+    assert claim_run_folder('ptz_simple_spread_maddpg_seed0', 2) == 'ptz_simple_spread_maddpg_seed2'  # not _seed0_seed2
+    assert claim_run_folder(str(tmp_path / 'runs' / 'cn'), 1) == os.path.join('runs', 'cn_seed1')
 
 
 @pytest.mark.slow  # two ding-atoc processes on a shared 2-core machine: ~45 s; the claim itself is tested above
@@ -318,9 +323,16 @@ def test_setup_states_the_torch_that_di_engine_allows(monkeypatch):
 
 @pytest.mark.parametrize('path', [
     'cooperative_navigation_ding_atoc_seed0/', 'cooperative_navigation_ding_atoc_seed0_2/',
-    'cooperative_navigation_ding_atoc_n20_seed1/', 'cooperative_navigation_ding_atoc_seed0_240101_120000/',
+    'cooperative_navigation_ding_atoc_n20_seed1/', 'cooperative_navigation_ding_atoc/',
+    'cooperative_navigation_ding_atoc_240101_120000/', 'simple_spread_maddpg/', 'predator_prey_ding_atoc_nocomm/',
     'ding_atoc_config_result/', 'episode.gif', 'eval_episode.gif',
 ])
 def test_gitignore_covers_what_documented_commands_write(path):
     result = subprocess.run(['git', 'check-ignore', '-q', '--no-index', path], cwd=ROOT)
     assert result.returncode == 0, f'{path} is not ignored'
+
+
+def test_gitignore_ignores_no_file_of_the_repository():
+    result = subprocess.run(['git', 'ls-files', '--cached', '--ignored', '--exclude-standard'], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout == ''
