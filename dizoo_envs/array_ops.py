@@ -44,6 +44,16 @@ def put_along(x: Array, idx: Array, values: Array, axis: int) -> None:
         np.put_along_axis(x, idx, values, axis=axis)
 
 
+def diagonal(x: Array) -> Array:
+    """
+    Overview:
+        The main diagonal of the last two axes: ``numpy.diagonal`` / ``torch.diagonal`` (axis names differ).
+    """
+    if isinstance(x, torch.Tensor):
+        return torch.diagonal(x, dim1=-2, dim2=-1)
+    return np.diagonal(x, axis1=-2, axis2=-1)
+
+
 def as_float32(x: Array) -> Array:
     """
     Overview:

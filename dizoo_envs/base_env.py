@@ -51,7 +51,14 @@ COMMON_CONFIG = dict(
     act_scale=False,
     # (str or None) When set, every episode is saved as a GIF in this folder.
     replay_path=None,
+    # (str) 'team': one reward shared by the team, float32 (1,); 'local': one reward per agent, float32 (A,), from
+    # what lies in the agent's own neighbourhood (each env gives its formula). ``eval_episode_return`` sums the team
+    # reward either way, so policies trained on either are scored alike.
+    reward_type='team',
 )
+
+#: The values of ``reward_type``.
+REWARD_TYPES = ('team', 'local')
 
 
 class PointMassTeamEnv(BaseEnv):
@@ -106,7 +113,9 @@ class PointMassTeamEnv(BaseEnv):
         )
         self._observation_space = self._layout.space()
         self._action_space = self._moves.space()
-        self._reward_space = gym.spaces.Box(low=-np.inf, high=np.inf, shape=(1, ), dtype=np.float32)
+        self._local_reward = cfg.reward_type == 'local'
+        reward_shape = (self._n_agent, ) if self._local_reward else (1, )
+        self._reward_space = gym.spaces.Box(low=-np.inf, high=np.inf, shape=reward_shape, dtype=np.float32)
         self._seeder = EpisodeSeeder()
         self._action_rng = np.random.default_rng()
         self._replay_path = cfg.replay_path
@@ -143,6 +152,8 @@ class PointMassTeamEnv(BaseEnv):
             raise ValueError(f'{self.name}: observable_field.radius must be a positive number, got {field.radius}')
         if cfg.act_scale and not cfg.continuous_actions:
             raise ValueError(f'{self.name}: act_scale=True needs continuous_actions=True')
+        if cfg.reward_type not in REWARD_TYPES:
+            raise ValueError(f"{self.name}: reward_type={cfg.reward_type!r}, expected one of {REWARD_TYPES}")
 
     def _check_config(self) -> None:
         """Subclass checks of its own keys."""
@@ -156,8 +167,11 @@ class PointMassTeamEnv(BaseEnv):
         """Place every entity for a new episode and reset the episode metrics."""
         raise NotImplementedError
 
-    def _advance(self, accel: np.ndarray) -> float:
-        """Apply the agents' unit accelerations (A, 2) for one step; returns the team reward."""
+    def _advance(self, accel: np.ndarray) -> Tuple[float, Optional[np.ndarray]]:
+        """
+        Apply the agents' unit accelerations (A, 2) for one step; returns the team reward and, with
+        ``reward_type='local'``, the (A,) rewards of the agents (else None).
+        """
         raise NotImplementedError
 
     def _agent_distances(self) -> np.ndarray:
@@ -209,8 +223,9 @@ class PointMassTeamEnv(BaseEnv):
         Arguments:
             - action: continuous: float (A, 2) in [-1, 1]; discrete: integer (A,) in [0, 5).
         Returns:
-            - timestep (:obj:`BaseEnvTimestep`): obs, reward float32 (1,) team reward, done (bool), info (at the end
-              of the episode: ``eval_episode_return``, the task metrics, and the same metrics in
+            - timestep (:obj:`BaseEnvTimestep`): obs, reward (float32 (1,) team reward, or (A,) per-agent rewards with
+              ``reward_type='local'``), done (bool), info (at the end of the episode: ``eval_episode_return``, the sum
+              of the team rewards whatever ``reward_type``, the task metrics, and the same metrics in
               ``info['episode_info']``, which DI-engine's evaluator logs).
         """
         if self._ended:
@@ -221,9 +236,10 @@ class PointMassTeamEnv(BaseEnv):
         if not self._running:
             raise RuntimeError(f'{self.name}: step() called before reset()')
         accel = self._moves.to_accel(action)
-        reward = float(self._advance(accel))
+        team, local = self._advance(accel)
+        reward = local if self._local_reward else np.array([team])
         self._step_count += 1
-        self._episode_return += reward
+        self._episode_return += float(team)
         obs = self._observe()
         done = self._step_count >= self._cfg.max_cycles
         info = {}
@@ -238,7 +254,7 @@ class PointMassTeamEnv(BaseEnv):
             if self._replay_path is not None:
                 self._save_replay()
             self._episode_count += 1
-        return BaseEnvTimestep(obs, np.array([reward], dtype=np.float32), done, info)
+        return BaseEnvTimestep(obs, reward.astype(np.float32), done, info)
 
     def random_action(self) -> np.ndarray:
         """
@@ -277,7 +293,10 @@ class PointMassTeamEnv(BaseEnv):
         if self._field_type == 'radius':
             state['field'] = dict(type='radius', radius=self._field_radius)
         else:
-            state['field'] = dict(type='k_nearest', neighbours=self._field_neighbours.copy())
+            neighbours = self._field_neighbours
+            if self.always_in_field is not None:
+                neighbours = np.concatenate([neighbours, self.always_in_field], axis=-1)
+            state['field'] = dict(type='k_nearest', neighbours=neighbours.copy())
         state['title'] = f'{self.name} t={self._step_count}'
         return state
 
@@ -298,6 +317,12 @@ class PointMassTeamEnv(BaseEnv):
     def half_width(self) -> float:
         """H: the arena is ``[-H, H]^2``."""
         return self._half_width
+
+    @property
+    def always_in_field(self) -> Optional[np.ndarray]:
+        """(A, P) indices of the agents in each agent's observable field whatever its type; None: none (overridden by
+        the hidden target task, whose partners always are)."""
+        return None
 
     @property
     def observation_space(self) -> gym.spaces.Space:
@@ -334,12 +359,13 @@ class PointMassTeamEnv(BaseEnv):
 
     # ------------------------------------------------------------------ shared internals
     def _observe(self) -> Any:
-        obs, neighbours = self.observation(self._agent_distances(), self._features)
+        obs, neighbours = self.observation(self._agent_distances(), self._features, self.always_in_field)
         if neighbours is not None:
             self._field_neighbours = neighbours
         return obs
 
-    def observation(self, dist: Array, features: Callable[[Array], Tuple[Array, Array]]) -> Tuple[Any, Any]:
+    def observation(self, dist: Array, features: Callable[[Array], Tuple[Array, Array]],
+                    always_in_field: Optional[Array] = None) -> Tuple[Any, Any]:
         """
         Overview:
             The observation of a state (numpy, one env) or of a batch of states (torch, leading axes ``...``; the
@@ -349,15 +375,17 @@ class PointMassTeamEnv(BaseEnv):
             - dist (:obj:`Array`): (..., A, A) distances between agents, ``inf`` on the diagonal.
             - features (:obj:`Callable`): maps the (..., A, K) nearest other agents to float32 (..., A, D) local and
               (..., G) global features.
+            - always_in_field (:obj:`Optional[Array]`): (..., A, P) agents in each agent's field whatever its type
+              (``always_in_field`` of the env, with the leading axes of ``dist``), or None.
         Returns:
             - obs: the observation (see ``observation.py``).
-            - neighbours (:obj:`Optional[Array]`): (..., A, k) the agents in each agent's 'k_nearest' field, None for
-              'radius'.
+            - neighbours (:obj:`Optional[Array]`): (..., A, k) the k nearest agents of each agent's 'k_nearest' field
+              (``always_in_field`` aside), None for 'radius'.
         """
         k_needed = max(self._k, self._field_k if self._field_type == 'k_nearest' else 0)
         nearest = k_nearest(dist, k_needed)
         neighbours = nearest[..., :self._field_k] if self._field_type == 'k_nearest' else None
-        agent_distance = field_distance_matrix(dist, self._field_type, neighbours, self._field_radius)
+        agent_distance = field_distance_matrix(dist, self._field_type, neighbours, self._field_radius, always_in_field)
         agent_state, global_state = features(nearest[..., :self._k])
         return self._layout.build(agent_state, global_state, agent_distance), neighbours
 

@@ -14,12 +14,22 @@ Overview:
 
     Global state (G = 4A + 2L): ``[agent positions / H (2A), agent velocities (2A), landmark positions / H (2L)]``.
 
-    Team reward per step (float32 (1,)):
-    ``-(sum over landmarks of the distance to its nearest agent) - collision_penalty * (number of agents in a
-    collision)``; with ``normalize_reward=True`` (default) the distance term is divided by L and the collision term
-    by A, so that the reward scale does not grow with the team (then it is minus the mean landmark distance minus
-    the penalty times the share of colliding agents). Two agents collide when their discs overlap
-    (distance < 2 * agent_size), as MPE.
+    Rewards per step. With d_l the distance from landmark l to its nearest agent and c_i the number of other agents
+    whose disc overlaps agent i's (distance < 2 * agent_size, as MPE), the penalty ``p = collision_penalty``:
+
+    - ``reward_type='team'`` (default), float32 (1,): ``-sum_l d_l - p * sum_i c_i`` (``sum_i c_i`` is the number of
+      agents in a collision, counted once per collision they are in); with ``normalize_reward=True`` (default) the
+      distance term is divided by L and the collision term by A, so that the scale does not grow with the team: minus
+      the mean landmark distance minus the penalty times the mean collisions per agent.
+    - ``reward_type='local'``, float32 (A,), the paper's setting ("cooperation of agents for local reward"): agent i
+      is rewarded for what lies in its own neighbourhood, the K_L nearest landmarks N_i of its local observation, and
+      for its own collisions: ``r_i = -sum_{l in N_i} d_l - p * c_i``, the distance term divided by K_L with
+      ``normalize_reward=True``. d_l counts whichever agent covers l, so an agent gains as much when a neighbour
+      covers a landmark near it as when it covers it itself: the reward stays cooperative but only about the
+      agent's surroundings, and its scale does not shrink with A as an agent's share of the team reward does. With
+      K_L = L (normalized) the mean of the local rewards is the team reward.
+
+    ``eval_episode_return`` is the sum of the team rewards with either ``reward_type``.
 
     Metrics in ``info`` at the end of an episode: ``occupied_landmarks`` (share of landmarks whose nearest agent is
     closer than ``occupied_threshold`` at the last step), ``collisions`` (colliding pairs summed over the steps of
@@ -31,42 +41,60 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
-from .array_ops import Array, as_float32, namespace
+from .array_ops import Array, as_float32, namespace, take_along
 from .base_env import COMMON_CONFIG, PointMassTeamEnv
 from .config_utils import check_int
 from .geometry import gather_neighbours, k_nearest, pairwise_offsets
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
 
-def navigation_reward(
-        dist_agent_landmark: Array,
-        dist_agent_agent: Array,
-        agent_size: float,
-        collision_penalty: float,
-        normalize: bool,
-) -> Tuple[Array, Array, Array]:
+def agent_collisions(dist_agent_agent: Array, agent_size: float) -> Array:
     """
     Overview:
-        Team reward of cooperative navigation for one state (numpy) or a batch of states (torch, leading axes ``...``).
+        How many other agents each agent collides with (their discs overlap).
     Arguments:
-        - dist_agent_landmark (:obj:`Array`): (..., A, L) distances.
         - dist_agent_agent (:obj:`Array`): (..., A, A) distances, ``inf`` on the diagonal.
         - agent_size (:obj:`float`): agent radius; a pair collides when closer than ``2 * agent_size``.
+    Returns:
+        - hits (:obj:`Array`): (..., A) integer counts c_i; ``hits.sum(-1) // 2`` is the number of colliding pairs.
+    """
+    return (dist_agent_agent < 2.0 * agent_size).sum(axis=-1)
+
+
+def navigation_reward(landmark_dist: Array, hits: Array, collision_penalty: float, normalize: bool) -> Array:
+    """
+    Overview:
+        Team reward of cooperative navigation (module doc) for one state (numpy) or a batch of states (torch, leading
+        axes ``...``).
+    Arguments:
+        - landmark_dist (:obj:`Array`): (..., L) d_l, the distance that scores every landmark.
+        - hits (:obj:`Array`): (..., A) c_i, see ``agent_collisions``.
         - collision_penalty (:obj:`float`): penalty per agent in a collision.
         - normalize (:obj:`bool`): divide the distance term by L and the collision term by A.
     Returns:
-        - reward (:obj:`Array`): (...) the team reward.
-        - nearest (:obj:`Array`): (..., L) distance from every landmark to its nearest agent.
-        - collisions (:obj:`Array`): (...) integer number of colliding pairs.
+        - reward (:obj:`Array`): (...) ``-sum_l d_l - p * sum_i c_i`` (normalized: means instead of sums).
     """
-    nearest = namespace(dist_agent_landmark).amin(dist_agent_landmark, axis=-2)
-    collisions = (dist_agent_agent < 2.0 * agent_size).sum(axis=(-2, -1)) // 2
     if normalize:
-        a = dist_agent_agent.shape[-1]
-        reward = -nearest.mean(axis=-1) - collision_penalty * 2.0 * collisions / a
-    else:
-        reward = -nearest.sum(axis=-1) - collision_penalty * 2.0 * collisions
-    return reward, nearest, collisions
+        return -landmark_dist.mean(axis=-1) - collision_penalty * hits.sum(axis=-1) / hits.shape[-1]
+    return -landmark_dist.sum(axis=-1) - collision_penalty * hits.sum(axis=-1)
+
+
+def navigation_local_reward(scored: Array, hits: Array, collision_penalty: float, normalize: bool) -> Array:
+    """
+    Overview:
+        Per-agent (local) rewards of cooperative navigation (module doc), one state (numpy) or a batch of states
+        (torch, leading axes ``...``).
+    Arguments:
+        - scored (:obj:`Array`): (..., A, M) the d_l of the M landmarks that score each agent (its K_L nearest; in the
+          hidden target task its own target, M = 1).
+        - hits (:obj:`Array`): (..., A) c_i, see ``agent_collisions``.
+        - collision_penalty (:obj:`float`): penalty per collision.
+        - normalize (:obj:`bool`): divide the distance term by M.
+    Returns:
+        - reward (:obj:`Array`): (..., A) ``r_i = -sum_m scored[i, m] - p * c_i`` (normalized: the mean over m).
+    """
+    distance = scored.mean(axis=-1) if normalize else scored.sum(axis=-1)
+    return -distance - collision_penalty * hits
 
 
 def navigation_metrics(nearest: Array, collisions: Any, occupied_threshold: float) -> Dict[str, Any]:
@@ -85,8 +113,17 @@ def navigation_metrics(nearest: Array, collisions: Any, occupied_threshold: floa
 
 
 def navigation_features(
-        nearest: Array, pos: Array, vel: Array, dx: Array, dy: Array, landmarks: Array, dx_al: Array, dy_al: Array,
-        dist_al: Array, k_landmark: int, half_width: float
+        nearest: Array,
+        pos: Array,
+        vel: Array,
+        dx: Array,
+        dy: Array,
+        landmarks: Array,
+        dx_al: Array,
+        dy_al: Array,
+        landmark_idx: Array,
+        half_width: float,
+        mates_extra: Optional[Array] = None,
 ) -> Tuple[Array, Array]:
     """
     Overview:
@@ -97,19 +134,18 @@ def navigation_features(
         - pos, vel (:obj:`Array`): (..., A, 2) agent positions and velocities.
         - dx, dy (:obj:`Array`): (..., A, A) agent-to-agent offsets.
         - landmarks (:obj:`Array`): (..., L, 2) landmark positions.
-        - dx_al, dy_al, dist_al (:obj:`Array`): (..., A, L) agent-to-landmark offsets and distances.
-        - k_landmark (:obj:`int`): K_L.
+        - dx_al, dy_al (:obj:`Array`): (..., A, L) agent-to-landmark offsets.
+        - landmark_idx (:obj:`Array`): (..., A, K_L) the K_L nearest landmarks of every agent, nearest first.
         - half_width (:obj:`float`): H.
+        - mates_extra (:obj:`Optional[Array]`): (..., A, X) more columns about teammates, placed right after the K
+          nearest agents (the hidden target task's partner block); None: none.
     Returns:
-        - agent_state (:obj:`Array`): float32 (..., A, 4 + 2K + 2K_L).
+        - agent_state (:obj:`Array`): float32 (..., A, 4 + 2K + X + 2K_L).
         - global_state (:obj:`Array`): float32 (..., 4A + 2L).
     """
     xp, batch, h = namespace(pos), pos.shape[:-2], half_width
-    landmark_idx = k_nearest(dist_al, k_landmark)
-    agent_state = xp.concatenate(
-        [vel, pos / h, gather_neighbours(nearest, dx, dy),
-         gather_neighbours(landmark_idx, dx_al, dy_al)], axis=-1
-    )
+    mates = [gather_neighbours(nearest, dx, dy)] + ([] if mates_extra is None else [mates_extra])
+    agent_state = xp.concatenate([vel, pos / h] + mates + [gather_neighbours(landmark_idx, dx_al, dy_al)], axis=-1)
     flat = [pos / h, vel, landmarks / h]
     glob = xp.concatenate([x.reshape(batch + (-1, )) for x in flat], axis=-1)
     return as_float32(agent_state), as_float32(glob)
@@ -123,11 +159,16 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         ``agent_distance``.
     Interfaces:
         those of ``PointMassTeamEnv``, plus ``set_state`` (place agents and landmarks by hand, e.g. in tests),
-        ``world_params`` and ``draw_layout`` (shared with the batched env).
+        ``world_params``, ``draw_layout`` and ``landmark_state`` (shared with the batched env).
     """
     name = 'cooperative_navigation'
     config = dict(
         COMMON_CONFIG,
+        # (str) 'team': float32 (1,), -sum_l d_l - p * sum_i c_i (d_l: distance from landmark l to its nearest agent,
+        # c_i: agents colliding with agent i, p: collision_penalty); 'local' (the paper's): float32 (A,),
+        # r_i = -sum_{l in N_i} d_l - p * c_i over agent i's K_L nearest landmarks N_i. normalize_reward turns the
+        # sums over landmarks into means (and the team's collision term into a mean over agents).
+        reward_type='team',
         # (int) Number of landmarks L (>= 1).
         n_landmark=3,
         # (int or None) K_L: number of nearest landmarks in the local observation; None: max(1, min(n_nearest, L)).
@@ -154,16 +195,21 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
 
     def _check_config(self) -> None:
         cfg = self._cfg
-        check_int(cfg, 'n_landmark', self.name, low=1)
+        self._n_landmark = self._landmark_count()
         if cfg.n_nearest_landmark is None:
-            self._k_landmark = max(1, min(cfg.n_nearest, cfg.n_landmark))
+            self._k_landmark = max(1, min(cfg.n_nearest, self._n_landmark))
         else:
             check_int(cfg, 'n_nearest_landmark', self.name, low=0)
-            if cfg.n_nearest_landmark > cfg.n_landmark:
+            if cfg.n_nearest_landmark > self._n_landmark:
                 raise ValueError(
-                    f'{self.name}: n_nearest_landmark={cfg.n_nearest_landmark} exceeds n_landmark={cfg.n_landmark}'
+                    f'{self.name}: n_nearest_landmark={cfg.n_nearest_landmark} exceeds n_landmark={self._n_landmark}'
                 )
             self._k_landmark = int(cfg.n_nearest_landmark)
+        if cfg.reward_type == 'local' and self._k_landmark == 0:
+            raise ValueError(
+                f"{self.name}: reward_type='local' scores each agent by its n_nearest_landmark nearest landmarks, "
+                f"so it needs n_nearest_landmark >= 1, got 0"
+            )
         for key in ('agent_size', 'agent_accel'):
             if not cfg[key] > 0:
                 raise ValueError(f'{self.name}: {key} must be > 0, got {cfg[key]}')
@@ -171,13 +217,23 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
             raise ValueError(f'{self.name}: arena_size must be > 0 or None, got {cfg.arena_size}')
         self._half_width = float(np.sqrt(cfg.n_agent / 3.0) if cfg.arena_size is None else cfg.arena_size)
 
+    def _landmark_count(self) -> int:
+        """L, from the config (checked)."""
+        check_int(self._cfg, 'n_landmark', self.name, low=1)
+        return int(self._cfg.n_landmark)
+
+    @property
+    def n_landmark(self) -> int:
+        """L: the number of landmarks."""
+        return self._n_landmark
+
     @property
     def k_landmark(self) -> int:
         """K_L: the nearest landmarks in each agent's local observation."""
         return self._k_landmark
 
     def _feature_layout(self) -> Tuple[int, int, slice]:
-        a, l, k = self._cfg.n_agent, self._cfg.n_landmark, self._cfg.n_nearest
+        a, l, k = self._cfg.n_agent, self._n_landmark, self._cfg.n_nearest
         return 4 + 2 * k + 2 * self._k_landmark, 4 * a + 2 * l, slice(4, 4 + 2 * k)
 
     def world_params(self) -> Dict[str, Any]:
@@ -206,7 +262,7 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         """
         h = self._half_width
         agent_pos = rng.uniform(-h, h, size=(self._cfg.n_agent, 2))
-        return dict(agent_pos=agent_pos, landmark_pos=rng.uniform(-h, h, size=(self._cfg.n_landmark, 2)))
+        return dict(agent_pos=agent_pos, landmark_pos=rng.uniform(-h, h, size=(self._n_landmark, 2)))
 
     def _reset_world(self, rng: np.random.Generator) -> None:
         if not hasattr(self, '_world'):
@@ -217,32 +273,70 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         self._collisions = 0
         self._update_landmark_geometry()
 
-    def _update_landmark_geometry(self) -> None:
+    def landmark_state(self, pos: Array, landmarks: Array, dist_agent_agent: Array) -> Dict[str, Any]:
+        """
+        Overview:
+            What a state gives besides the world's own geometry: agent-to-landmark geometry, the landmark distances
+            that score the task, rewards and collisions; of one state (numpy) or a batch of states (torch, leading
+            axes ``...``; the batched env calls this on its config's env).
+        Arguments:
+            - pos (:obj:`Array`): (..., A, 2) agent positions.
+            - landmarks (:obj:`Array`): (..., L, 2) landmark positions.
+            - dist_agent_agent (:obj:`Array`): (..., A, A) distances between agents, ``inf`` on the diagonal.
+        Returns:
+            - state (:obj:`Dict[str, Any]`): ``dx_al``, ``dy_al``, ``dist_al`` (..., A, L) agent-to-landmark offsets
+              and distances; ``landmark_idx`` (..., A, K_L) each agent's nearest landmarks; ``landmark_dist``
+              (..., L) d_l; ``collisions`` (...) colliding pairs; ``reward`` (...) team reward; ``local_reward``
+              (..., A) with ``reward_type='local'``, else None.
+        """
         cfg = self._cfg
-        self._dx_al, self._dy_al, self._dist_al = pairwise_offsets(self._world.pos, self._landmarks)
-        reward, self._nearest_dist, collisions = navigation_reward(
-            self._dist_al, self._world.dist, cfg.agent_size, cfg.collision_penalty, cfg.normalize_reward
+        dx_al, dy_al, dist_al = pairwise_offsets(pos, landmarks)
+        landmark_idx = k_nearest(dist_al, self._k_landmark)
+        hits = agent_collisions(dist_agent_agent, cfg.agent_size)
+        landmark_dist, scored = self._scores(dist_al, landmark_idx)
+        local = None
+        if self._local_reward:
+            local = navigation_local_reward(scored, hits, cfg.collision_penalty, cfg.normalize_reward)
+        return dict(
+            dx_al=dx_al,
+            dy_al=dy_al,
+            dist_al=dist_al,
+            landmark_idx=landmark_idx,
+            landmark_dist=landmark_dist,
+            collisions=hits.sum(axis=-1) // 2,
+            reward=navigation_reward(landmark_dist, hits, cfg.collision_penalty, cfg.normalize_reward),
+            local_reward=local,
         )
-        self._reward, self._step_collisions = float(reward), int(collisions)
 
-    def _advance(self, accel: np.ndarray) -> float:
+    def _scores(self, dist_al: Array, landmark_idx: Array) -> Tuple[Array, Array]:
+        """
+        d_l (..., L): the distance from every landmark to its nearest agent; and the (..., A, K_L) d_l of each agent's
+        K_L nearest landmarks, which score its local reward.
+        """
+        nearest = namespace(dist_al).amin(dist_al, axis=-2)
+        return nearest, take_along(nearest[..., None, :], landmark_idx, axis=-1)
+
+    def _update_landmark_geometry(self) -> None:
+        self._state = self.landmark_state(self._world.pos, self._landmarks, self._world.dist)
+
+    def _advance(self, accel: np.ndarray) -> Tuple[float, Optional[np.ndarray]]:
         self._world.step(accel)
         self._update_landmark_geometry()
-        self._collisions += self._step_collisions
-        return self._reward
+        self._collisions += int(self._state['collisions'])
+        return float(self._state['reward']), self._state['local_reward']
 
     def _agent_distances(self) -> np.ndarray:
         return self._world.dist
 
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        w = self._world
+        w, st = self._world, self._state
         return navigation_features(
-            nearest, w.pos, w.vel, w.dx, w.dy, self._landmarks, self._dx_al, self._dy_al, self._dist_al,
-            self._k_landmark, self._half_width
+            nearest, w.pos, w.vel, w.dx, w.dy, self._landmarks, st['dx_al'], st['dy_al'], st['landmark_idx'],
+            self._half_width
         )
 
     def _episode_metrics(self) -> Dict[str, float]:
-        metrics = navigation_metrics(self._nearest_dist, self._collisions, self._cfg.occupied_threshold)
+        metrics = navigation_metrics(self._state['landmark_dist'], self._collisions, self._cfg.occupied_threshold)
         return {k: float(v) for k, v in metrics.items()}
 
     def _render_entities(self) -> Dict[str, Any]:

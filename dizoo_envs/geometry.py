@@ -4,7 +4,7 @@ Overview:
     agent-to-agent distance matrix restricted to each agent's observable field. Every function takes numpy arrays of
     one env or torch tensors with any leading batch axes (the batched envs' (E, ...)), see ``array_ops.py``.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -81,7 +81,8 @@ def gather_neighbours(idx: Array, *components: Array) -> Array:
     return out.reshape(n, k * len(components))
 
 
-def field_distance_matrix(dist: Array, field_type: str, nearest_idx: Array, radius: float) -> Array:
+def field_distance_matrix(dist: Array, field_type: str, nearest_idx: Array, radius: float,
+                          always: Optional[Array] = None) -> Array:
     """
     Overview:
         The agent-to-agent distance matrix of the data contract: ``out[i, j]`` is the distance from agent i to
@@ -92,13 +93,18 @@ def field_distance_matrix(dist: Array, field_type: str, nearest_idx: Array, radi
           distance <= ``radius``).
         - nearest_idx (:obj:`Array`): (..., A, k) indices of each agent's k nearest agents (k_nearest only).
         - radius (:obj:`float`): the field radius (radius only).
+        - always (:obj:`Optional[Array]`): (..., A, P) indices of agents in each agent's field whatever the field
+          type (the hidden target task's partners), with the leading axes of ``dist``; None: none.
     Returns:
         - out (:obj:`Array`): (..., A, A) float32.
     """
     if field_type == 'radius':
-        return as_float32(namespace(dist).where(dist <= radius, dist, np.inf))
-    if field_type == 'k_nearest':
+        out = as_float32(namespace(dist).where(dist <= radius, dist, np.inf))
+    elif field_type == 'k_nearest':
         out = float32_full(dist.shape, np.inf, like=dist)
         put_along(out, nearest_idx, as_float32(take_along(dist, nearest_idx, axis=-1)), axis=-1)
-        return out
-    raise ValueError(f"unknown observable field type '{field_type}', expected one of {FIELD_TYPES}")
+    else:
+        raise ValueError(f"unknown observable field type '{field_type}', expected one of {FIELD_TYPES}")
+    if always is not None:
+        put_along(out, always, as_float32(take_along(dist, always, axis=-1)), axis=-1)
+    return out

@@ -19,8 +19,15 @@ Overview:
     Global state (G = 4A + 4P): ``[predator positions / H, predator velocities, prey positions / H,
     prey velocities]``.
 
-    Team reward per step: ``catch_reward * (prey caught this step) - shaping_coef * (mean over prey of the distance
-    to the nearest predator)``; ``shaping_coef=0`` gives the sparse task.
+    Rewards per step (``shaping_coef=0`` gives the sparse task):
+
+    - ``reward_type='team'`` (default), float32 (1,): ``catch_reward * (prey caught this step) - shaping_coef * (mean
+      over prey of the distance to the nearest predator)``;
+    - ``reward_type='local'``, float32 (A,): predator i gets ``catch_reward * (prey it touches this step) -
+      shaping_coef * (its distance to its nearest prey)``, i.e. each catch rewards every predator that makes it (a
+      prey touched by two predators rewards both), and the shaping pulls each predator towards the prey it sees.
+
+    ``eval_episode_return`` is the sum of the team rewards with either ``reward_type``.
 
     Metrics in ``info`` at the end of an episode: ``catches`` (per episode) and ``time_to_first_catch`` (the step,
     1-based, of the first catch; ``max_cycles`` when there was none).
@@ -84,6 +91,21 @@ def predator_reward(dist: Array, catch_distance: float, catch_reward: float,
     caught = caught_prey(dist, catch_distance)
     nearest = namespace(dist).amin(dist, axis=-2)
     return catch_reward * caught.sum(axis=-1) - shaping_coef * nearest.mean(axis=-1), caught
+
+
+def predator_local_reward(dist: Array, catch_distance: float, catch_reward: float, shaping_coef: float) -> Array:
+    """
+    Overview:
+        Per-predator (local) rewards of predator-prey after a step, before caught prey respawn (module doc), one state
+        (numpy) or a batch of states (torch, leading axes ``...``).
+    Arguments:
+        - dist (:obj:`Array`): (..., A, P) predator-prey distances.
+        - catch_distance, catch_reward, shaping_coef (:obj:`float`): see ``caught_prey`` and the config.
+    Returns:
+        - reward (:obj:`Array`): (..., A) ``catch_reward * (prey i touches) - shaping_coef * min_p dist[i, p]``.
+    """
+    touching = (dist < catch_distance).sum(axis=-1)
+    return catch_reward * touching - shaping_coef * namespace(dist).amin(dist, axis=-1)
 
 
 def predator_metrics(catches: Any, first_catch: Any, max_cycles: int) -> Dict[str, Any]:
@@ -168,6 +190,10 @@ class PredatorPreyEnv(PointMassTeamEnv):
         catch_reward=10.0,
         # (float) Weight of the shaping term -mean_prey(distance to the nearest predator); 0: sparse reward.
         shaping_coef=0.1,
+        # (str) 'team': float32 (1,), catch_reward * (prey caught) - shaping_coef * mean_prey(distance to its nearest
+        # predator); 'local': float32 (A,), predator i gets catch_reward * (prey it touches) - shaping_coef *
+        # (its distance to its nearest prey).
+        reward_type='team',
         # (dict) Physics constants, see physics.PHYSICS_DEFAULTS.
         physics=dict(PHYSICS_DEFAULTS),
     )
@@ -247,11 +273,14 @@ class PredatorPreyEnv(PointMassTeamEnv):
         a, w = self._n_agent, self._world
         return w.dx[:a, a:], w.dy[:a, a:], w.dist[:a, a:]
 
-    def _advance(self, accel: np.ndarray) -> float:
+    def _advance(self, accel: np.ndarray) -> Tuple[float, Optional[np.ndarray]]:
         cfg, a, w = self._cfg, self._n_agent, self._world
         prey_accel = prey_flee_action(*self._predator_prey_block())
         w.step(np.concatenate([accel, prey_accel], axis=0))
         reward, caught = predator_reward(w.dist[:a, a:], self._catch_distance, cfg.catch_reward, cfg.shaping_coef)
+        local = None
+        if self._local_reward:
+            local = predator_local_reward(w.dist[:a, a:], self._catch_distance, cfg.catch_reward, cfg.shaping_coef)
         n_caught = int(caught.sum())
         if n_caught:
             self._catches += n_caught
@@ -262,7 +291,7 @@ class PredatorPreyEnv(PointMassTeamEnv):
             pos[a:][caught] = self.draw_positions(self._rng, n_caught)
             vel[a:][caught] = 0.0
             w.set_state(pos, vel)
-        return float(reward)
+        return float(reward), local
 
     def _agent_distances(self) -> np.ndarray:
         a = self._n_agent

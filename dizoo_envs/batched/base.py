@@ -17,7 +17,7 @@ Overview:
     - episodes have the same fixed length in every env (``max_cycles``), so done is known on the host without reading
       the device.
 """
-from typing import Any, Dict, List, NamedTuple, Optional, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -38,10 +38,12 @@ class BatchTimestep(NamedTuple):
         - obs: the observation to act on next, (E, ...) per key; for envs that finished, the first observation of
           their new (auto-reset) episode.
         - next_obs: the observation this step reached (before any auto-reset): the transitions' next obs.
-        - reward (:obj:`torch.Tensor`): float32 (E, 1) team reward.
+        - reward (:obj:`torch.Tensor`): float32 (E, 1) team reward, or (E, A) per-agent rewards with
+          ``reward_type='local'``.
         - done (:obj:`torch.Tensor`): bool (E,), the episode ended with this step.
         - info (:obj:`Dict[str, torch.Tensor]`): float32 (E,) per key, valid where ``done``:
-          ``eval_episode_return`` and the task metrics of the numpy env's episode info.
+          ``eval_episode_return`` (the sum of the team rewards, whatever ``reward_type``) and the task metrics of the
+          numpy env's episode info.
     """
     obs: Obs
     next_obs: Obs
@@ -91,6 +93,8 @@ class BatchedTeamEnv:
         self._max_cycles = int(cfg.max_cycles)
         self.world = BatchedPointMassWorld(self._env_num, **self.spec.world_params(), device=self._device, dtype=dtype)
         self._discrete_moves = torch.as_tensor(DISCRETE_MOVES, dtype=dtype, device=self._device)
+        self._local_reward = cfg.reward_type == 'local'
+        self._always_in_field = self._env_index(self.spec.always_in_field)
         self._seeders: List[EpisodeSeeder] = [EpisodeSeeder() for _ in range(self._env_num)]
         # the episode generators, reseeded in place at every reset (``reseed_generators``)
         self._generators = [np.random.Generator(np.random.PCG64(0)) for _ in range(self._env_num)]
@@ -106,8 +110,11 @@ class BatchedTeamEnv:
         """Start a new episode in the envs ``envs`` (M,), drawing each layout from its generator in ``rngs``."""
         raise NotImplementedError
 
-    def _advance(self, accel: torch.Tensor) -> torch.Tensor:
-        """Apply the agents' unit accelerations (E, A, 2) for one step; returns the (E,) team rewards."""
+    def _advance(self, accel: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """
+        Apply the agents' unit accelerations (E, A, 2) for one step; returns the (E,) team rewards and, with
+        ``reward_type='local'``, the (E, A) rewards of the agents (else None).
+        """
         raise NotImplementedError
 
     def _agent_distances(self) -> torch.Tensor:
@@ -163,10 +170,11 @@ class BatchedTeamEnv:
             accel = action.to(self._dtype).clamp(-1.0, 1.0)
         else:
             accel = self._discrete_moves[action]
-        reward = self._advance(accel)
+        team, local = self._advance(accel)
+        reward = local if self._local_reward else team[:, None]
         self._steps += 1
         self._t += 1
-        self._episode_return += reward
+        self._episode_return += team
         next_obs = self._observe()
         # copies: the counters behind these are zeroed in place by the auto-reset below
         info = {k: v.to(torch.float32, copy=True) for k, v in self._episode_metrics().items()}
@@ -178,7 +186,7 @@ class BatchedTeamEnv:
             ended = np.flatnonzero(done_host)
             self._reset(torch.as_tensor(ended, device=self._device), ended)
             obs = self._observe()
-        return BatchTimestep(obs, next_obs, reward.to(torch.float32)[:, None], done, info)
+        return BatchTimestep(obs, next_obs, reward.to(torch.float32), done, info)
 
     def random_action(self) -> torch.Tensor:
         """
@@ -235,8 +243,14 @@ class BatchedTeamEnv:
         self._episode_return[envs] = 0.0
 
     def _observe(self) -> Obs:
-        obs, _ = self.spec.observation(self._agent_distances(), self._features)
+        obs, _ = self.spec.observation(self._agent_distances(), self._features, self._always_in_field)
         return obs
+
+    def _env_index(self, index: Optional[np.ndarray]) -> Optional[torch.Tensor]:
+        """A per-agent index array (A, P) of the numpy env as an (E, A, P) long tensor on the device (None: None)."""
+        if index is None:
+            return None
+        return torch.as_tensor(index, dtype=torch.long, device=self._device).expand((self._env_num, ) + index.shape)
 
     def _layouts(self, arrays: List[np.ndarray]) -> torch.Tensor:
         """One (M, ...) tensor on the device from M envs' numpy draws."""

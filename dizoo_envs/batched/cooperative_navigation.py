@@ -3,14 +3,12 @@ Overview:
     ``BatchedCooperativeNavigation``: E cooperative navigation envs (``dizoo_envs/cooperative_navigation.py``: world,
     observation, reward and metrics are defined there) stepped together as torch tensors; see ``base.py``.
 """
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
-from ..cooperative_navigation import CooperativeNavigationEnv, navigation_features, navigation_metrics, \
-    navigation_reward
-from ..geometry import pairwise_offsets
+from ..cooperative_navigation import CooperativeNavigationEnv, navigation_features, navigation_metrics
 from .base import BatchedTeamEnv
 
 
@@ -25,7 +23,7 @@ class BatchedCooperativeNavigation(BatchedTeamEnv):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        shape = (self.env_num, self.spec.cfg.n_landmark, 2)
+        shape = (self.env_num, self.spec.n_landmark, 2)
         self._landmarks = torch.zeros(shape, dtype=self._dtype, device=self.device)
         self._collisions = torch.zeros(self.env_num, dtype=torch.long, device=self.device)
         self._update_landmark_geometry()
@@ -38,27 +36,23 @@ class BatchedCooperativeNavigation(BatchedTeamEnv):
         self._update_landmark_geometry()
 
     def _update_landmark_geometry(self) -> None:
-        cfg = self.spec.cfg
-        self._dx_al, self._dy_al, self._dist_al = pairwise_offsets(self.world.pos, self._landmarks)
-        self._reward, self._nearest_dist, self._step_collisions = navigation_reward(
-            self._dist_al, self.world.dist, cfg.agent_size, cfg.collision_penalty, cfg.normalize_reward
-        )
+        self._state = self.spec.landmark_state(self.world.pos, self._landmarks, self.world.dist)
 
-    def _advance(self, accel: torch.Tensor) -> torch.Tensor:
+    def _advance(self, accel: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         self.world.step(accel)
         self._update_landmark_geometry()
-        self._collisions += self._step_collisions
-        return self._reward
+        self._collisions += self._state['collisions']
+        return self._state['reward'], self._state['local_reward']
 
     def _agent_distances(self) -> torch.Tensor:
         return self.world.dist
 
     def _features(self, nearest: torch.Tensor):
-        w = self.world
+        w, st = self.world, self._state
         return navigation_features(
-            nearest, w.pos, w.vel, w.dx, w.dy, self._landmarks, self._dx_al, self._dy_al, self._dist_al,
-            self.spec.k_landmark, self.spec.half_width
+            nearest, w.pos, w.vel, w.dx, w.dy, self._landmarks, st['dx_al'], st['dy_al'], st['landmark_idx'],
+            self.spec.half_width
         )
 
     def _episode_metrics(self) -> Dict[str, torch.Tensor]:
-        return navigation_metrics(self._nearest_dist, self._collisions, self.spec.cfg.occupied_threshold)
+        return navigation_metrics(self._state['landmark_dist'], self._collisions, self.spec.cfg.occupied_threshold)

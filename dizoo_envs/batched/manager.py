@@ -12,7 +12,8 @@ Overview:
         manager.seed(seed, dynamic_seed=True)
         obs = manager.reset()          # Dict[str, Tensor] of (E, ...) float32 on the device
         ts = manager.step(action)      # float (E, A, 2) or long (E, A) tensor -> BatchTimestep
-        # ts.obs (auto-reset where done), ts.next_obs, ts.reward (E, 1), ts.done (E,), ts.info (E,) per key
+        # ts.obs (auto-reset where done), ts.next_obs, ts.reward (E, 1) (reward_type='local': (E, A)), ts.done (E,),
+        # ts.info (E,) per key
 
     DI-engine's dict interface (what its env managers offer collectors and evaluators; numpy per env, so a Python
     loop over envs on every step: for compatibility, not for speed):
@@ -20,8 +21,8 @@ Overview:
     - ``ready_obs``: ``{env_id: obs}`` with numpy obs dicts, the obs to act on (a first access before any reset
       resets, as DI-engine's managers' ``launch`` does);
     - ``step({env_id: action})``: every env id of the manager at once (the envs step together); returns
-      ``{env_id: BaseEnvTimestep}`` with the numpy env's obs, reward (1,), done and info (``eval_episode_return``, the
-      metrics and ``episode_info`` at episode ends); envs auto-reset;
+      ``{env_id: BaseEnvTimestep}`` with the numpy env's obs, reward ((1,), or (A,) with ``reward_type='local'``),
+      done and info (``eval_episode_return``, the metrics and ``episode_info`` at episode ends); envs auto-reset;
     - ``launch``, ``reset`` (no ``reset_param``), ``seed``, ``close``, ``closed``, ``done`` (always False: envs
       auto-reset, episodes never run out), ``ready_obs_id``, ``env_num``, spaces.
 
@@ -41,11 +42,13 @@ from ding.utils import ENV_MANAGER_REGISTRY
 
 from .base import BatchedTeamEnv, BatchTimestep, Obs
 from .cooperative_navigation import BatchedCooperativeNavigation
+from .hidden_target_navigation import BatchedHiddenTargetNavigation
 from .predator_prey import BatchedPredatorPrey
 
 #: env ``type`` -> batched env class
 BATCHED_ENVS = {
     'cooperative_navigation': BatchedCooperativeNavigation,
+    'hidden_target_navigation': BatchedHiddenTargetNavigation,
     'predator_prey': BatchedPredatorPrey,
 }
 
@@ -78,9 +81,9 @@ class TorchBatchedEnvManager:
     ) -> None:
         """
         Arguments:
-            - env_cfg (:obj:`Mapping`): a config's ``env`` section: ``type`` (``'cooperative_navigation'`` or
-              ``'predator_prey'``) and the env's keys; DI-engine's own keys (``collector_env_num``, ``manager``,
-              ``import_names``, ...) are ignored.
+            - env_cfg (:obj:`Mapping`): a config's ``env`` section: ``type`` (a key of ``BATCHED_ENVS``) and the
+              env's keys; DI-engine's own keys (``collector_env_num``, ``manager``, ``import_names``, ...) are
+              ignored.
             - env_num (:obj:`int`): E.
             - device (:obj:`Union[str, torch.device]`): where the envs run and every tensor lives.
             - dtype (:obj:`torch.dtype`): precision of the physics (``physics.py``: float64 keeps parity with the

@@ -9,12 +9,13 @@ Overview:
     one sequence whatever their batch sizes), and consumed in order, so catches respawn where the numpy env's do
     without a host round trip per step. Memory: E * P * max_cycles * 2 floats.
 """
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
-from ..predator_prey import PredatorPreyEnv, predator_features, predator_metrics, predator_reward, prey_flee_action
+from ..predator_prey import PredatorPreyEnv, predator_features, predator_local_reward, predator_metrics, \
+    predator_reward, prey_flee_action
 from .base import BatchedTeamEnv
 
 
@@ -47,18 +48,22 @@ class BatchedPredatorPrey(BatchedTeamEnv):
         self._catches[envs] = 0
         self._first_catch[envs] = 0
 
-    def _advance(self, accel: torch.Tensor) -> torch.Tensor:
+    def _advance(self, accel: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         cfg, a, w = self.spec.cfg, self._n_agent, self.world
         prey_accel = prey_flee_action(w.dx[:, :a, a:], w.dy[:, :a, a:], w.dist[:, :a, a:])
         w.step(torch.cat([accel, prey_accel], dim=1))
         reward, caught = predator_reward(w.dist[:, :a, a:], self.spec.catch_distance, cfg.catch_reward,
                                          cfg.shaping_coef)
+        local = None
+        if self._local_reward:
+            local = predator_local_reward(w.dist[:, :a, a:], self.spec.catch_distance, cfg.catch_reward,
+                                          cfg.shaping_coef)
         n_caught = caught.sum(dim=-1)
         self._catches += n_caught
         self._first_catch = torch.where((self._first_catch == 0) & (n_caught > 0), self._t + 1, self._first_catch)
         if bool(caught.any()):
             self._respawn(caught, n_caught)
-        return reward
+        return reward, local
 
     def _respawn(self, caught: torch.Tensor, n_caught: torch.Tensor) -> None:
         """Caught prey (E, P) take the env's next respawn points in prey order, at rest."""

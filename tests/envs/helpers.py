@@ -10,12 +10,13 @@ from ding_atoc.entry.env_check import with_team_size
 from dizoo_envs.config_utils import DI_ENGINE_ENV_KEYS
 from tests import tiny
 
-ENV_NAMES = ['cooperative_navigation', 'predator_prey', 'simple_spread_seeded']
-NATIVE_ENVS = ['cooperative_navigation', 'predator_prey']
+ENV_NAMES = ['cooperative_navigation', 'hidden_target_navigation', 'predator_prey', 'simple_spread_seeded']
+NATIVE_ENVS = ['cooperative_navigation', 'hidden_target_navigation', 'predator_prey']
 
 #: env type -> module to import
 ENV_MODULES = {
     'cooperative_navigation': 'dizoo_envs.cooperative_navigation',
+    'hidden_target_navigation': 'dizoo_envs.hidden_target_navigation',
     'predator_prey': 'dizoo_envs.predator_prey',
     'simple_spread_seeded': 'dizoo_envs.simple_spread_seeded',
 }
@@ -23,13 +24,15 @@ ENV_MODULES = {
 #: env type -> its folder under configs/
 CONFIG_FOLDERS = {
     'cooperative_navigation': 'cooperative_navigation',
+    'hidden_target_navigation': 'hidden_target_navigation',
     'predator_prey': 'predator_prey',
     'simple_spread_seeded': 'simple_spread',
 }
 
 
 def make_env(name: str, **cfg):
-    """Build env ``name`` with config overrides (team size keys are filled consistently)."""
+    """Build env ``name`` with config overrides (team size keys are filled consistently; hidden_target_navigation has
+    one target landmark per agent and no n_landmark)."""
     importlib.import_module(ENV_MODULES[name])
     cls = ENV_REGISTRY.get(name)
     n = cfg.get('n_agent', 3)

@@ -1,7 +1,7 @@
 """
 The batched envs (``dizoo_envs/batched``) against the numpy envs: whole episodes with random actions, same seeds ->
-same layouts, observations, rewards, done and metrics (to 1e-5); auto-reset; seeding; bad input; the manager's
-registry entry and DI-engine's dict interface.
+same layouts, observations, rewards (team and local), done and metrics (to 1e-5); auto-reset; seeding; bad input; the
+manager's registry entry and DI-engine's dict interface.
 """
 import numpy as np
 import pytest
@@ -18,7 +18,11 @@ from .helpers import NATIVE_ENVS, make_env
 E = 3  # envs per batch
 SEED = 7
 #: predator_prey in a small arena with 3 prey, so that random predators catch prey and respawns are compared too
-ENV_KEYS = {'cooperative_navigation': {}, 'predator_prey': dict(n_prey=3, arena_size=0.6)}
+ENV_KEYS = {
+    'cooperative_navigation': {},
+    'hidden_target_navigation': {},
+    'predator_prey': dict(n_prey=3, arena_size=0.6)
+}
 TOL = dict(rtol=1e-5, atol=1e-5)
 
 
@@ -58,8 +62,8 @@ def _assert_obs_equal(batched, numpy_obs, where):
             np.testing.assert_allclose(host[i], obs[key], **TOL, err_msg=f'{where} env {i} {key}')
 
 
-# name x team size x action type x field x seeding: every combination; agent_specific_global_state alternates so that
-# both settings meet every value of the others
+# name x team size x action type x field x seeding: every combination; agent_specific_global_state and reward_type
+# alternate so that both settings of each meet every value of the others
 PARITY_CASES = [(name, n, cont, field, dynamic) for name in NATIVE_ENVS for n in (3, 10) for cont in (False, True)
                 for field in ('k_nearest', 'radius') for dynamic in (True, False)]
 
@@ -68,8 +72,9 @@ PARITY_CASES = [(name, n, cont, field, dynamic) for name in NATIVE_ENVS for n in
 @pytest.mark.parametrize('name,n_agent,continuous,field,dynamic', PARITY_CASES)
 def test_whole_episodes_equal_numpy_envs(device, name, n_agent, continuous, field, dynamic):
     specific = continuous != (field == 'radius')
+    reward_type = 'local' if continuous == dynamic else 'team'
     cfg = _cfg(name, n_agent, continuous_actions=continuous, agent_specific_global_state=specific,
-               observable_field=dict(type=field, radius=1.0))
+               observable_field=dict(type=field, radius=1.0), reward_type=reward_type)
     manager = _manager(cfg, device)
     envs = _numpy_envs(cfg, dynamic)
     manager.seed(SEED, dynamic_seed=dynamic)
@@ -84,7 +89,8 @@ def test_whole_episodes_equal_numpy_envs(device, name, n_agent, continuous, fiel
         ts = manager.step(action)
         numpy_ts = [env.step(action[i].cpu().numpy()) for i, env in enumerate(envs)]
         _assert_obs_equal(ts.next_obs, [nt.obs for nt in numpy_ts], f'next_obs {t}')
-        assert ts.reward.shape == (E, 1) and ts.reward.dtype == torch.float32
+        assert ts.reward.shape == (E, n_agent if reward_type == 'local' else 1)
+        assert ts.reward.dtype == torch.float32
         np.testing.assert_allclose(ts.reward.cpu().numpy(), np.stack([nt.reward for nt in numpy_ts]), **TOL)
         assert ts.done.dtype == torch.bool and ts.done.tolist() == [nt.done for nt in numpy_ts]
         if numpy_ts[0].done:

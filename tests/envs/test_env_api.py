@@ -9,6 +9,7 @@ from .helpers import ENV_NAMES, NATIVE_ENVS, make_env
 DI_ENGINE_KEYS = {'agent_state', 'global_state', 'agent_alone_state', 'agent_alone_padding_state', 'action_mask'}
 METRICS = {
     'cooperative_navigation': ('occupied_landmarks', 'collisions', 'mean_distance'),
+    'hidden_target_navigation': ('on_target', 'mean_target_distance', 'collisions'),
     'predator_prey': ('catches', 'time_to_first_catch'),
     'simple_spread_seeded': (),
 }
@@ -68,6 +69,31 @@ def test_episode_conforms_to_spaces(name, n_agent, continuous, specific):
         assert key in ts.info and key in ts.info['episode_info']
         assert np.isscalar(ts.info['episode_info'][key].item())
     env.close()
+
+
+@pytest.mark.parametrize('name', NATIVE_ENVS)
+@pytest.mark.parametrize('continuous', [False, True])
+def test_local_reward_changes_the_reward_only(name, continuous):
+    """reward_type='local': float32 (A,) rewards; observations, team return and task metrics as with 'team'."""
+    team, local = (make_env(name, n_agent=5, reward_type=r, continuous_actions=continuous, max_cycles=6)
+                   for r in ('team', 'local'))
+    assert team.reward_space.shape == (1, ) and local.reward_space.shape == (5, )
+    for env in (team, local):
+        env.seed(4)
+    obs_team, obs_local = team.reset(), local.reset()
+    local_sum = np.zeros(5)
+    for _ in range(6):
+        for key in obs_team:
+            np.testing.assert_array_equal(obs_team[key], obs_local[key])
+        action = team.random_action()
+        ts_team, ts_local = team.step(action), local.step(action)
+        assert ts_local.reward.shape == (5, ) and ts_local.reward.dtype == np.float32
+        assert local.reward_space.contains(ts_local.reward)
+        local_sum += ts_local.reward
+        obs_team, obs_local = ts_team.obs, ts_local.obs
+    assert ts_local.done and ts_local.info['eval_episode_return'] == ts_team.info['eval_episode_return']
+    assert ts_local.info['episode_info'] == ts_team.info['episode_info']
+    assert not np.allclose(local_sum, local_sum[0])  # the agents are rewarded apart
 
 
 @pytest.mark.parametrize('name', NATIVE_ENVS)
@@ -131,6 +157,42 @@ def test_navigation_observation_content():
     np.testing.assert_allclose(g[:8], agents.ravel() / 2.0, rtol=1e-6)
     np.testing.assert_allclose(g[8:16], vel.ravel(), rtol=1e-6)
     np.testing.assert_allclose(g[16:], landmarks.ravel() / 2.0, rtol=1e-6)
+
+
+def test_hidden_target_observation_content():
+    """Agent i sees its client's target relative to the client, never its own; its partner is always in its field."""
+    env = make_env('hidden_target_navigation', n_agent=4, n_nearest=1, n_nearest_landmark=1, arena_size=2.0,
+                   observable_field=dict(type='k_nearest', k=1))
+    env.seed(0)
+    env.reset()
+    np.testing.assert_array_equal(env.clients[:, 0], [1, 0, 3, 2])  # pairs (0, 1), (2, 3)
+    agents = np.array([[0., 0.], [1.5, 0.], [0.5, 0.], [-1.5, 1.5]])
+    targets = np.array([[-1., -1.], [1., 1.], [0.4, 0.2], [0., 1.5]])  # agent i's target: targets[i]
+    obs = env.set_state(agents, landmark_pos=targets)
+    s = obs[AGENT_STATE]
+    assert s.shape == (4, 4 + 2 + 2 + 2)
+    np.testing.assert_allclose(s[0, 4:6], [0.5, 0.])  # nearest agent: 2
+    np.testing.assert_allclose(s[0, 6:8], targets[1] - agents[1])  # client 1's target, relative to agent 1
+    np.testing.assert_allclose(s[1, 6:8], targets[0] - agents[0])
+    np.testing.assert_allclose(s[3, 6:8], targets[2] - agents[2])
+    np.testing.assert_allclose(s[2, 8:10], targets[2] - agents[2], atol=1e-7)  # the nearest landmark, unlabelled
+    np.testing.assert_allclose(obs['agent_alone_state'][0], np.r_[s[0, :4], s[0, 8:]])
+    dist = obs[AGENT_DISTANCE]
+    # the nearest agent (k=1) and the partner; agent 3's nearest agent is 0, its partner 2
+    np.testing.assert_array_equal(np.isfinite(dist), [[0, 1, 1, 0], [1, 0, 1, 0], [1, 0, 0, 1], [1, 0, 1, 0]])
+    assert dist[0, 1] == pytest.approx(1.5) and dist[3, 2] == pytest.approx(np.hypot(2.0, 1.5))
+
+
+def test_hidden_target_partners_any_team_size():
+    for n in range(2, 12):
+        env = make_env('hidden_target_navigation', n_agent=n, n_nearest=1)
+        clients = env.clients[:, 0]
+        assert sorted(clients) == list(range(n)) and (clients != np.arange(n)).all()  # a permutation, no one alone
+        cycles = clients[clients] == np.arange(n)  # pairs: each knows the other's target
+        assert cycles.sum() == n - 3 * (n % 2)
+        partners = env.always_in_field
+        assert partners.shape == (n, 2)
+        np.testing.assert_array_equal(clients[partners[:, 1]], np.arange(n))  # column 1: the informant
 
 
 def test_predator_observation_content():

@@ -84,7 +84,10 @@ def test_bad_team_config(name):
         make_env(name, act_scale=True, continuous_actions=False)
     with pytest.raises(ValueError, match='agent_size'):
         make_env(name, agent_size=0.0)
+    with pytest.raises(ValueError, match="reward_type='global', expected one of"):
+        make_env(name, reward_type='global')
     make_env(name, n_agent=2, n_nearest=1)  # the smallest team
+    make_env(name, n_agent=2, n_nearest=1, reward_type='local')
 
 
 def test_bad_entity_counts():
@@ -98,6 +101,14 @@ def test_bad_entity_counts():
         make_env('predator_prey', n_prey=1, n_nearest_prey=2)
     with pytest.raises(ValueError, match='n_landmark=4'):
         make_env('simple_spread_seeded', n_agent=3, n_landmark=4)
+    with pytest.raises(ValueError, match="reward_type='local' scores each agent by its n_nearest_landmark"):
+        make_env('cooperative_navigation', n_nearest_landmark=0, reward_type='local')
+    make_env('cooperative_navigation', n_nearest_landmark=0)  # a team reward needs no landmark in view
+    # hidden_target_navigation: one target landmark per agent
+    with pytest.raises(KeyError, match="unknown config key 'n_landmark'"):
+        make_env('hidden_target_navigation', n_agent=4, n_landmark=4)
+    with pytest.raises(ValueError, match='n_nearest_landmark=5 exceeds n_landmark=4'):
+        make_env('hidden_target_navigation', n_agent=4, n_nearest_landmark=5)
 
 
 @pytest.mark.parametrize('name', ENV_NAMES)

@@ -15,23 +15,31 @@ def _true_distances(env):
     return d
 
 
+def _always_in_field(env):
+    """(A, A) bool: the agents in each agent's field whatever its type (hidden_target_navigation's partners)."""
+    mask = np.zeros((env.cfg.n_agent, ) * 2, dtype=bool)
+    if env.always_in_field is not None:
+        np.put_along_axis(mask, env.always_in_field, True, axis=1)
+    return mask
+
+
 @pytest.mark.parametrize('name', NATIVE_ENVS)
 @pytest.mark.parametrize('n_agent,k', [(3, 1), (10, 3), (100, 5)])
 def test_k_nearest_field(name, n_agent, k):
     env = make_env(name, n_agent=n_agent, n_nearest=min(3, n_agent - 1), observable_field=dict(type='k_nearest', k=k))
     env.seed(1)
     obs = env.reset()
+    always = _always_in_field(env)
     for _ in range(2):
         dist = obs[AGENT_DISTANCE]
         true = _true_distances(env)
         assert dist.dtype == np.float32 and dist.shape == (n_agent, n_agent)
         assert np.isinf(np.diag(dist)).all()
         finite = np.isfinite(dist)
-        assert (finite.sum(axis=1) == k).all()
         np.testing.assert_allclose(dist[finite], true[finite], rtol=1e-5)
-        # the finite entries are the k smallest of each row
+        # the finite entries are the k smallest of each row, and the agents always in the field
         kth = np.sort(true, axis=1)[:, k - 1]
-        assert (true[finite].reshape(n_agent, k) <= kth[:, None] + 1e-9).all()
+        np.testing.assert_array_equal(finite, (true <= kth[:, None]) | always)
         obs = env.step(env.random_action()).obs
 
 
@@ -42,8 +50,8 @@ def test_radius_field(name, radius):
     env.seed(2)
     obs = env.reset()
     dist, true = obs[AGENT_DISTANCE], _true_distances(env)
-    np.testing.assert_array_equal(np.isfinite(dist), true <= radius)
-    np.testing.assert_allclose(dist[np.isfinite(dist)], true[true <= radius], rtol=1e-5)
+    np.testing.assert_array_equal(np.isfinite(dist), (true <= radius) | _always_in_field(env))
+    np.testing.assert_allclose(dist[np.isfinite(dist)], true[np.isfinite(dist)], rtol=1e-5)
     np.testing.assert_array_equal(dist, dist.T)
     assert np.isinf(np.diag(dist)).all()
     state = env.render_state()
@@ -83,6 +91,16 @@ def test_geometry_functions():
         np.array([[np.inf, 1., np.inf], [1., np.inf, np.inf], [2., np.inf, np.inf]], dtype=np.float32)
     )
     np.testing.assert_array_equal(field_distance_matrix(d, 'radius', None, 2.0) <= 2.0, d <= 2.0)
+    # agents always in the field come on top of either type
+    always = np.array([[2], [2], [0]])
+    np.testing.assert_array_equal(
+        field_distance_matrix(d, 'k_nearest', k_nearest(d, 1), 0., always),
+        np.array([[np.inf, 1., 2.], [1., np.inf, 3.], [2., np.inf, np.inf]], dtype=np.float32)
+    )
+    np.testing.assert_array_equal(
+        field_distance_matrix(d, 'radius', None, 1.5, always),
+        np.array([[np.inf, 1., 2.], [1., np.inf, 3.], [2., np.inf, np.inf]], dtype=np.float32)
+    )
     with pytest.raises(ValueError, match='field type'):
         field_distance_matrix(d, 'cone', None, 1.0)
 

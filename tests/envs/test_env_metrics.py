@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from dizoo_envs.cooperative_navigation import navigation_reward
-from dizoo_envs.predator_prey import caught_prey, prey_flee_action
+from dizoo_envs.cooperative_navigation import agent_collisions, navigation_local_reward, navigation_reward
+from dizoo_envs.predator_prey import caught_prey, predator_local_reward, prey_flee_action
 from .helpers import make_env
 
 NOOP = np.zeros(3, dtype=np.int64)
@@ -58,15 +58,47 @@ def test_collision_counted_and_penalized():
     assert ts.info['collisions'] == float(1 + (np.linalg.norm(np.diff(env.render_state()['agents'][:2], axis=0)) < 0.3))
 
 
-def test_navigation_reward_function():
-    dist_al = np.array([[0.0, 2.0], [1.0, 0.5], [3.0, 3.0]])
+def test_navigation_reward_functions():
     dist_aa = np.array([[np.inf, 0.2, 1.0], [0.2, np.inf, 0.1], [1.0, 0.1, np.inf]])
-    r, nearest, col = navigation_reward(dist_al, dist_aa, agent_size=0.15, collision_penalty=1.0, normalize=False)
-    np.testing.assert_allclose(nearest, [0.0, 0.5])
-    assert col == 2
-    assert r == pytest.approx(-0.5 - 4.0)
-    r, _, _ = navigation_reward(dist_al, dist_aa, agent_size=0.15, collision_penalty=1.0, normalize=True)
-    assert r == pytest.approx(-0.25 - 4.0 / 3)
+    hits = agent_collisions(dist_aa, agent_size=0.15)
+    np.testing.assert_array_equal(hits, [1, 2, 1])  # pairs (0, 1) and (1, 2)
+    nearest = np.array([0.0, 0.5])
+    assert navigation_reward(nearest, hits, collision_penalty=1.0, normalize=False) == pytest.approx(-0.5 - 4.0)
+    assert navigation_reward(nearest, hits, collision_penalty=1.0, normalize=True) == pytest.approx(-0.25 - 4.0 / 3)
+    scored = np.array([[0.0, 0.5], [0.5, 0.5], [0.0, 0.0]])  # the d_l of each agent's landmarks
+    np.testing.assert_allclose(navigation_local_reward(scored, hits, 2.0, normalize=False), [-0.5 - 2, -1 - 4, -2])
+    np.testing.assert_allclose(navigation_local_reward(scored, hits, 2.0, normalize=True), [-0.25 - 2, -0.5 - 4, -2])
+
+
+@pytest.mark.parametrize('normalize', [False, True])
+def test_local_navigation_reward_on_a_state(normalize):
+    """r_i = -(d_l of agent i's K_L nearest landmarks, each to its nearest agent) - penalty * own collisions."""
+    env = _nav(n_nearest_landmark=2, reward_type='local', normalize_reward=normalize, collision_penalty=2.0)
+    landmarks = np.array([[-1., 0.], [0., 1.], [1.5, -1.5]])
+    # agents 1 and 2 rush towards each other near landmark 1: they overlap after the step
+    agents = np.array([[-1., 0.2], [-0.25, 1.], [0.25, 1.]])
+    env.set_state(agents, np.array([[0., 0.], [2., 0.], [-2., 0.]]), landmarks)
+    ts = env.step(NOOP)
+    pos = env.render_state()['agents']
+    dist_al = np.linalg.norm(pos[:, None] - landmarks[None], axis=-1)
+    d = dist_al.min(axis=0)
+    scored = d[np.argsort(dist_al, axis=1)[:, :2]]
+    hits = (np.linalg.norm(pos[:, None] - pos[None], axis=-1) < 0.3).sum(axis=1) - 1
+    assert list(hits) == [0, 1, 1]
+    expected = -(scored.mean(axis=1) if normalize else scored.sum(axis=1)) - 2.0 * hits
+    np.testing.assert_allclose(ts.reward, expected, rtol=1e-5)
+    team = -(d.mean() + 2.0 * hits.sum() / 3 if normalize else d.sum() + 2.0 * hits.sum())
+    assert ts.info['eval_episode_return'] == pytest.approx(team, rel=1e-6)  # the team reward, summed
+
+
+def test_local_rewards_over_every_landmark_average_to_the_team_reward():
+    env = _nav(n_agent=6, n_landmark=6, n_nearest_landmark=6, reward_type='local', max_cycles=5)
+    twin = _nav(n_agent=6, n_landmark=6, n_nearest_landmark=6, max_cycles=5)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        action = rng.integers(0, 5, size=6)
+        local, team = env.step(action).reward, twin.step(action).reward
+        assert local.mean() == pytest.approx(team[0], rel=1e-5)
 
 
 def _pp(**cfg):
@@ -111,6 +143,78 @@ def test_shaping_reward():
     w = env._world
     d = np.linalg.norm(w.pos[3:][None] - w.pos[:3][:, None], axis=-1).min(axis=0)
     assert ts.reward[0] == pytest.approx(-0.5 * d.mean(), rel=1e-5)
+
+
+def test_local_predator_reward():
+    """Each predator: catch_reward per prey it touches, minus shaping times its own distance to its nearest prey."""
+    dist = np.array([[0.05, 2.0], [0.1, 1.0], [3.0, 0.5]])  # 3 predators x 2 prey
+    np.testing.assert_allclose(predator_local_reward(dist, 0.125, 10.0, 0.5), [10 - 0.025, 10 - 0.05, -0.25])
+    env = _pp(reward_type='local', shaping_coef=0.5, max_cycles=1)
+    # predators 0 and 1 sit on prey 0: both are rewarded for the one catch, which the team reward counts once
+    env.set_state(agent_pos=[[0.5, 0.5], [0.5, 0.5], [-1.5, -1.5]], prey_pos=[[0.5, 0.5], [1.5, 1.5]])
+    ts = env.step(NOOP)
+    assert ts.reward.shape == (3, )
+    assert ts.reward[0] > 9.0 and ts.reward[1] > 9.0 and ts.reward[2] < 0.0
+    assert ts.info['catches'] == 1.0 and ts.info['eval_episode_return'] < 10.0
+
+
+def _ht(**cfg):
+    cfg = dict(dict(n_agent=4, max_cycles=1, arena_size=2.0), **cfg)
+    env = make_env('hidden_target_navigation', **cfg)
+    env.seed(0)
+    env.reset()
+    return env
+
+
+@pytest.mark.parametrize('reward_type', ['team', 'local'])
+def test_hidden_target_rewards_and_metrics(reward_type):
+    env = _ht(reward_type=reward_type, normalize_reward=False)
+    targets = np.array([[-1., -1.], [1., 1.], [1., -1.], [-1., 1.]])
+    agents = targets + np.array([[0.05, 0.], [0., 0.], [0.5, 0.], [0., 0.3]])
+    env.set_state(agents, landmark_pos=targets)
+    ts = env.step(np.zeros(4, dtype=np.int64))
+    d = np.linalg.norm(env.render_state()['agents'] - targets, axis=-1)
+    np.testing.assert_allclose(d, [0.05, 0., 0.5, 0.3], atol=1e-12)
+    expected = -d if reward_type == 'local' else [-d.sum()]
+    np.testing.assert_allclose(ts.reward, expected, rtol=1e-5)
+    assert ts.info['on_target'] == 0.5
+    assert ts.info['mean_target_distance'] == pytest.approx(d.mean())
+    assert ts.info['collisions'] == 0.0
+
+
+def test_hidden_target_counts_only_the_own_target():
+    """Every landmark covered, each by the wrong agent: cooperative navigation would score it full, this task zero."""
+    env = _ht()
+    targets = np.array([[-1., -1.], [1., 1.], [1., -1.], [-1., 1.]])
+    env.set_state(targets[[1, 0, 3, 2]], landmark_pos=targets)  # everyone on its partner's target
+    ts = env.step(np.zeros(4, dtype=np.int64))
+    assert ts.info['on_target'] == 0.0
+    assert ts.info['mean_target_distance'] == pytest.approx(2 * np.sqrt(2))
+
+
+def test_hidden_target_needs_the_informant():
+    """
+    What communication buys, with scripted controllers: steering by the client block of one's informant (what ATOC's
+    channel can carry from it) puts most agents on their targets; steering to the nearest landmark seen (the best
+    one can do without it) stays under the 1 / (A - 1) bound of the module doc.
+    """
+    n, k = 6, 2
+    env = make_env('hidden_target_navigation', n_agent=n, n_nearest=k, continuous_actions=True, max_cycles=50)
+    env.seed(0)
+    informant = env.always_in_field[:, 1]
+    on_target = {}
+    for mode in ('informed', 'alone'):
+        shares = []
+        for _ in range(10):
+            obs, done = env.reset(), False
+            while not done:
+                s = obs['agent_state']
+                goal = s[informant, 4 + 2 * k:6 + 2 * k] if mode == 'informed' else s[:, 6 + 2 * k:8 + 2 * k]
+                ts = env.step(np.clip(4.0 * goal - 2.0 * s[:, :2], -1, 1).astype(np.float32))
+                obs, done = ts.obs, ts.done
+            shares.append(ts.info['on_target'])
+        on_target[mode] = np.mean(shares)
+    assert on_target['informed'] > 0.8 and on_target['alone'] < 1 / (n - 1)
 
 
 def test_prey_flee_and_catch_functions():

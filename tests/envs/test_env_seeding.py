@@ -5,7 +5,7 @@ import pytest
 from .helpers import ENV_NAMES, make_env, rollout
 
 
-def _actions(env, n=25, seed=0):
+def _actions(env, n=50, seed=0):  # n: the longest default episode (hidden_target_navigation)
     rng = np.random.default_rng(seed)
     probe = env.random_action()
     if probe.dtype.kind == 'f':
@@ -73,7 +73,7 @@ def test_env_manager_seeding(name):
     cfg.auto_reset = True
 
     def fn():
-        return make_env(name, n_agent=3)
+        return make_env(name, n_agent=3, max_cycles=25)
 
     collector = BaseEnvManager([fn, fn], cfg)
     evaluator = BaseEnvManager([fn, fn], cfg)
