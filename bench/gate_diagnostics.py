@@ -15,8 +15,8 @@ Overview:
       (mean over steps), std across steps of the agents' mean p (situations), min, max, share of initiators; then
       the run's ``eval_initiator_share``.
 
-    The recording wraps the model's ``compute_structure``, the queue's ``push`` and the policy's
-    ``_train_attention_unit`` for this process only; training itself is unchanged (the run's eval log is the one
+    The recording wraps the model's ``compute_structure``, the queue's ``push`` and the policy's forwards and
+    ``_train_attention_unit`` during the run only; training itself is unchanged (the run's eval log is the one
     ``ding-atoc train`` writes, bit for bit).
 
 Usage:
@@ -25,6 +25,7 @@ Usage:
         --out gate_minmax
 """
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -147,37 +148,63 @@ def _correlation(x: torch.Tensor, y: torch.Tensor) -> float:
     return (x @ y).item() / denominator if denominator > 0 else 0.0
 
 
-def install(recorder: GateRecorder) -> None:
-    """Wrap the policy, model and queue methods the recorder reads (this process only)."""
+@contextlib.contextmanager
+def instrumented(recorder: GateRecorder):
+    """Inside the block, the policy, model and queue methods the recorder reads report to it (restored after)."""
     from ding_atoc.model.atoc import DingATOC
     from ding_atoc.policy.atoc import DingATOCPolicy
     from ding_atoc.policy.gain_queue import CommunicationGainQueue
+    originals = []
 
     def wrap(owner, name, before=None, after=None):
         original = getattr(owner, name)
+        originals.append((owner, name, original))
 
         def wrapped(self, *args, **kwargs):
             if before is not None:
-                before(self)
+                before(self, *args)
             result = original(self, *args, **kwargs)
             if after is not None:
-                after(self, result, *args)
+                after(self, result)
             return result
 
         setattr(owner, name, wrapped)
 
     wrap(DingATOCPolicy, '_init_learn', after=lambda policy, _: setattr(recorder, 'policy', policy))
-    wrap(DingATOCPolicy, '_forward_collect', before=lambda _: recorder.enter('collect'))
-    wrap(DingATOCPolicy, '_forward_eval', before=lambda _: recorder.enter('eval'))
+    wrap(DingATOCPolicy, '_forward_collect', before=lambda *_: recorder.enter('collect'))
+    wrap(DingATOCPolicy, '_forward_eval', before=lambda *_: recorder.enter('eval'))
     wrap(DingATOCPolicy, '_train_attention_unit', after=lambda _, loss: recorder.learn(loss))
-    wrap(DingATOC, 'compute_structure', after=lambda _, output, *args: recorder.structure(output))
-    original_push = CommunicationGainQueue.push
+    wrap(DingATOC, 'compute_structure', after=lambda _, output: recorder.structure(output))
+    wrap(CommunicationGainQueue, 'push', before=lambda queue, obs, gain: recorder.push(queue, gain))
+    try:
+        yield recorder
+    finally:
+        for owner, name, original in reversed(originals):
+            setattr(owner, name, original)
 
-    def push(self, obs, gain):
-        recorder.push(self, gain)
-        return original_push(self, obs, gain)
 
-    CommunicationGainQueue.push = push
+def diagnose(main_config: dict, create_config: dict, seed: int, env_step: int) -> str:
+    """
+    Overview:
+        Train with ``ding-atoc train``'s pipeline while recording the gate, and write ``gate_log.csv`` (one row per
+        evaluation, with the run's eval return and initiator share) into the run folder. Returns the run folder.
+    """
+    from ding_atoc.entry.middleware import read_eval_log
+    from ding_atoc.entry.train import train
+    with instrumented(GateRecorder(main_config.policy.model.get('initiator_threshold', 0.5))) as recorder:
+        folder = train((main_config, create_config), seed=seed, max_env_step=env_step, progress=False)['exp_name']
+    evaluations = read_eval_log(os.path.join(folder, 'eval_log.csv'))
+    rows = []
+    for evaluation, row in zip(evaluations, recorder.rows()):  # row k: evaluation k
+        rows.append({'env_step': evaluation['env_step'], 'train_iter': evaluation['train_iter'],
+                     'eval_return': evaluation['eval_return'],
+                     'eval_initiator_share': evaluation.get('eval_initiator_share', float('nan')), **row})
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with open(os.path.join(folder, 'gate_log.csv'), 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -196,29 +223,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bench.compare import apply_settings
     from ding_atoc.entry.config_loader import load_config
     from ding_atoc.entry.env_check import with_team_size
-    from ding_atoc.entry.middleware import read_eval_log
-    from ding_atoc.entry.train import train
 
     main_config, create_config = load_config(args.config)
     if args.n_agent:
         main_config, create_config = with_team_size(main_config, create_config, args.n_agent)
     apply_settings(main_config, dict(item.split('=', 1) for item in args.set))
     main_config.exp_name = os.path.relpath(os.path.abspath(args.out))
-    recorder = GateRecorder(main_config.policy.model.get('initiator_threshold', 0.5))
-    install(recorder)
-    folder = train((main_config, create_config), seed=args.seed,
-                   max_env_step=args.env_step or main_config.max_env_step, progress=False)['exp_name']
-    evaluations = read_eval_log(os.path.join(folder, 'eval_log.csv'))
-    rows = []
-    for evaluation, row in zip(evaluations, recorder.rows()):  # row k: evaluation k
-        rows.append({'env_step': evaluation['env_step'], 'train_iter': evaluation['train_iter'],
-                     'eval_return': evaluation['eval_return'],
-                     'eval_initiator_share': evaluation.get('eval_initiator_share', float('nan')), **row})
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with open(os.path.join(folder, 'gate_log.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    folder = diagnose(main_config, create_config, args.seed, args.env_step or main_config.max_env_step)
     print(f"gate log: {os.path.join(folder, 'gate_log.csv')}")
     return 0
 
