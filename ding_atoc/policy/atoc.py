@@ -271,7 +271,9 @@ class DingATOCPolicy(Policy):
         Overview:
             The learn batch as one dict of stacked tensors on the policy's device, as DI-engine's
             ``default_preprocess_learn`` makes it: a list of transitions is collated; a batch that is already
-            stacked (leading batch dim) gets the same treatment of ``done``, ``reward`` and ``weight``.
+            stacked (leading batch dim) gets the same treatment of ``done``, ``reward`` and ``weight``. Rewards are
+            the team's, (B,), or each agent's own, (B, A) (``env.reward_type='local'``), which ``done`` then
+            broadcasts against.
         """
         learn = self._cfg.learn
         if not isinstance(data, dict):
@@ -282,13 +284,16 @@ class DingATOCPolicy(Policy):
                 ignore_done=learn.ignore_done,
                 use_nstep=False
             )
-            return to_device(data, self._device) if self._cuda else data
-        data = dict(data)
-        done = data['done'].float()
-        data['done'] = torch.zeros_like(done) if learn.ignore_done else done
-        if data['reward'].dim() == 2 and data['reward'].shape[1] == 1:  # team reward (B, 1) -> (B,)
-            data['reward'] = data['reward'].squeeze(-1)
-        data.setdefault('weight', None)
+            data = to_device(data, self._device) if self._cuda else data
+        else:
+            data = dict(data)
+            done = data['done'].float()
+            data['done'] = torch.zeros_like(done) if learn.ignore_done else done
+            if data['reward'].dim() == 2 and data['reward'].shape[1] == 1:  # team reward (B, 1) -> (B,)
+                data['reward'] = data['reward'].squeeze(-1)
+            data.setdefault('weight', None)
+        if data['reward'].dim() == 2:  # per-agent rewards (B, A): the episode's end applies to every agent
+            data['done'] = data['done'].unsqueeze(-1)
         return data
 
     def _mixed_precision(self) -> contextlib.AbstractContextManager:

@@ -35,21 +35,6 @@ DING_ATOC_SET = {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_commall'}
 BASELINES = {'atoc', 'maddpg', 'masac', 'mappo'}
 
 
-def _learns_on_local_rewards(path):
-    main_config, create_config = tiny.load(path)
-    return create_config.policy.type == 'ding_atoc' and main_config.env.get('reward_type', 'team') == 'local'
-
-
-#: ding_atoc's learn step feeds its (B,) ``done`` and (B, A) per-agent rewards to DI-engine's ``v_1step_td_error``,
-#: which broadcasts ``(1 - done) * next_q`` as (B,) x (B, A): a shape error (or, where B == A, a wrong broadcast).
-LOCAL_REWARD_FIX_PENDING = pytest.mark.xfail(
-    raises=RuntimeError,
-    strict=True,
-    reason="ding_atoc's learn step does not take per-agent rewards yet: done (B,) against rewards (B, A)"
-)
-TINY_RUN_CASES = [pytest.param(p, marks=LOCAL_REWARD_FIX_PENDING) if _learns_on_local_rewards(p) else p for p in CONFIGS]
-
-
 def _names(path):
     """('cooperative_navigation', 'ding_atoc') for 'cooperative_navigation/ding_atoc_config.py'."""
     folder, name = os.path.split(path)
@@ -164,7 +149,7 @@ def test_hidden_target_configs_compare_on_one_task():
     assert comm['ding_atoc_commall'].initiate_all
 
 
-@pytest.mark.parametrize('path', TINY_RUN_CASES)
+@pytest.mark.parametrize('path', CONFIGS)
 def test_tiny_run_writes_checkpoint(path, tmp_path):
     main_config, create_config = tiny.shrink(*tiny.load(path), exp_name='run')
     policy = tiny.run(main_config, create_config, max_train_iter=1)

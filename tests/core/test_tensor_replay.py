@@ -60,8 +60,9 @@ def test_bad_use_names_the_problem():
         TensorReplayBuffer(capacity=0)
 
 
+@pytest.mark.parametrize('reward_width', [1, N_AGENT])  # the team's reward, or each agent's own
 @pytest.mark.parametrize('delay', [0, 2])
-def test_learning_a_stacked_batch_equals_learning_the_list_of_its_transitions(delay):
+def test_learning_a_stacked_batch_equals_learning_the_list_of_its_transitions(delay, reward_width):
     torch.manual_seed(0)
     collector = make_policy(n_agent=N_AGENT, obs_shape=OBS, channel_conditions=dict(delay=delay),
                             enable_field=['collect'])
@@ -70,7 +71,7 @@ def test_learning_a_stacked_batch_equals_learning_the_list_of_its_transitions(de
     for _ in range(6):
         output = collector.collect_mode.forward(obs)
         next_obs = random_obs(N_AGENT, OBS, N_ENV, field=3)
-        reached = BaseEnvTimestep(next_obs, torch.randn(N_ENV, 1), torch.zeros(N_ENV, dtype=torch.bool), {})
+        reached = BaseEnvTimestep(next_obs, torch.randn(N_ENV, reward_width), torch.zeros(N_ENV, dtype=torch.bool), {})
         batch = collector.collect_mode.process_transition(obs, output, reached)
         buffer_.push(batch)
         listed += [_row(batch, env) for env in range(N_ENV)]
