@@ -77,9 +77,12 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
         as a failed result. A cell another live process
         is running (two suites on one output folder) is left alone: the result says ``busy`` and nothing is written.
     """
+    from ding_atoc.entry.run_folder import FolderInUse, claim, release
     folder = os.path.abspath(folder)
     os.makedirs(folder, exist_ok=True)
-    if not claim(folder):
+    try:
+        claim(folder)
+    except FolderInUse:
         return {'policy': label or policy, 'seed': seed, 'status': 'busy (another process runs it)', 'wall_s': 0.0}
     try:
         if finished(folder):  # another process finished it since this suite looked
@@ -87,7 +90,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
                 return json.load(f)
         return _train_cell(env, policy, n_agent, seed, env_step, folder, settings, label, entry)
     finally:
-        os.remove(os.path.join(folder, CELL_LOCK))
+        release(folder)
 
 
 def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step: int, folder: str,
@@ -157,50 +160,6 @@ def cell_config(env: str, policy: str, n_agent: Optional[int], settings: Dict[st
     apply_settings(main_config, settings)
     main_config.exp_name = 'run'
     return main_config, create_config
-
-
-#: File in a cell's folder holding the pid of the process running the cell.
-CELL_LOCK = 'running.pid'
-
-
-def claim(folder: str) -> bool:
-    """
-    Overview:
-        Take a cell for this process (an exclusive lock file with its pid). False when a live process holds it; a
-        lock left by a process that died (a crashed suite) is taken over, so a crashed run stays resumable.
-    """
-    path = os.path.join(folder, CELL_LOCK)
-    while True:
-        try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            if _holder_alive(path):
-                return False
-            try:
-                os.remove(path)
-            except FileNotFoundError:  # another process took it over first: try again
-                pass
-            continue
-        with os.fdopen(descriptor, 'w') as f:
-            f.write(str(os.getpid()))
-        return True
-
-
-def _holder_alive(path: str) -> bool:
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-    except FileNotFoundError:
-        return False
-    if not text:  # created, pid not written yet: a live process is claiming it
-        return True
-    try:
-        os.kill(int(text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
 
 
 def is_on_policy(main_config, create_config) -> bool:

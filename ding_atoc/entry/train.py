@@ -29,7 +29,7 @@ from .env_check import check_env_matches_config
 from .middleware import (EvalRecorder, budget_checker, checkpointer, collection_limiter, final_evaluation,
                          progress_display)
 from .report import plot_learning_curve, summarize
-from .run_folder import claim_run_folder, folder_of_checkpoint
+from .run_folder import claim_run_folder, folder_of_checkpoint, hold
 from .validation import check_budgets, check_config
 
 #: The task pipeline reads ``env.ready_obs`` as one array: it needs DI-engine's V2 env managers.
@@ -69,7 +69,8 @@ def train(
         Train the config's policy on its env with DI-engine's task pipeline, in a folder of its own: a new run
         claims ``<exp_name>_seed<seed>`` (``_2``, ``_3``, ... when taken, see ``run_folder``); a resumed run continues
         in the folder of its checkpoint. Everything is checked before the folder is made: config keys and types,
-        budgets, env sizes, the policy's own ranges and, on resume, the checkpoint's seed, config and weights.
+        budgets, env sizes, the policy's own ranges and, on resume, the checkpoint's seed, config and weights. The
+        run holds its folder until it ends (``run_folder.hold``): resuming a folder a live run holds is refused.
     Arguments:
         - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
         - seed (:obj:`int`): random seed of torch, numpy and the envs.
@@ -118,57 +119,61 @@ def train(
         cfg.exp_name = resume_folder
     else:
         cfg.exp_name = claim_run_folder(cfg.exp_name, seed)
-        save_project_state(cfg.exp_name)
-        with warnings.catch_warnings():  # DI-engine formats the saved config with yapf, which imports lib2to3
-            warnings.filterwarnings('ignore', message='lib2to3 package is deprecated', category=DeprecationWarning)
-            save_config(cfg, os.path.join(cfg.exp_name, 'total_config.py'), save_formatted=True)
-        print(f'seed {seed}: writing to {cfg.exp_name}/', flush=True)
-    print(f'seed {seed}: {collector_note}', flush=True)
-    DistributedWriter.root = None  # ding_init keeps a process's first writer: `-s 0 1` would log into one folder
-    ding_init(cfg)
+    with hold(cfg.exp_name):  # while this run lives, another process (a second --resume of it) is refused
+        if state is None:
+            save_project_state(cfg.exp_name)
+            with warnings.catch_warnings():  # DI-engine formats the saved config with yapf, which imports lib2to3
+                warnings.filterwarnings('ignore', message='lib2to3 package is deprecated', category=DeprecationWarning)
+                save_config(cfg, os.path.join(cfg.exp_name, 'total_config.py'), save_formatted=True)
+            print(f'seed {seed}: writing to {cfg.exp_name}/', flush=True)
+        print(f'seed {seed}: {collector_note}', flush=True)
+        DistributedWriter.root = None  # ding_init keeps a process's first writer: `-s 0 1` would log into one folder
+        ding_init(cfg)
 
-    with task.start(async_mode=False, ctx=OnlineRLContext()):
-        wall_offset, resume_env_step = (state['wall_s'], state['env_step']) if state is not None else (0.0, None)
-        recorder = EvalRecorder(cfg.exp_name, policy, wall_offset, resume_env_step)
-        if state is not None:
-            task.ctx.env_step, task.ctx.train_iter = state['env_step'], state['train_iter']
-            dropped = f'; {recorder.dropped} evaluations of the stopped run from env step {resume_env_step} on ' \
-                'dropped from eval_log.csv' if recorder.dropped else ''
-            print(f'seed {seed}: resumed from {resume} at env step {resume_env_step}, train iter '
-                  f'{state["train_iter"]}, writing to {cfg.exp_name}/{dropped}', flush=True)
-        if batched_eval_env is not None:
-            evaluate = batched_evaluator(cfg, policy.eval_mode, batched_eval_env)
-        else:
-            evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
-        task.use(evaluate)
-        task.use(recorder)
-        collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
-        if max_env_step is not None:
-            task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
-        if batched_env is not None:
-            replay = TensorReplayBuffer(cfg.policy.other.replay_buffer.replay_buffer_size, batched_env.device, cfg.seed)
-            task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
-            task.use(batched_learner(cfg, policy.learn_mode, replay))
-        else:
-            task.use(StepCollector(collector_cfg, policy.collect_mode, collector_env))
-            if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
-                task.use(gae_estimator(cfg, policy.collect_mode))
-                task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+        with task.start(async_mode=False, ctx=OnlineRLContext()):
+            wall_offset, resume_env_step = (state['wall_s'], state['env_step']) if state is not None else (0.0, None)
+            recorder = EvalRecorder(cfg.exp_name, policy, wall_offset, resume_env_step)
+            if state is not None:
+                task.ctx.env_step, task.ctx.train_iter = state['env_step'], state['train_iter']
+                dropped = f'; {recorder.dropped} evaluations of the stopped run from env step {resume_env_step} on ' \
+                    'dropped from eval_log.csv' if recorder.dropped else ''
+                print(f'seed {seed}: resumed from {resume} at env step {resume_env_step}, train iter '
+                      f'{state["train_iter"]}, writing to {cfg.exp_name}/{dropped}', flush=True)
+            if batched_eval_env is not None:
+                evaluate = batched_evaluator(cfg, policy.eval_mode, batched_eval_env)
             else:
-                task.use(data_pusher(cfg, buffer_))
-                task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
-        task.use(budget_checker(max_env_step, max_train_iter))
-        task.use(final_evaluation(evaluate, recorder))
-        task.use(online_logger(train_show_freq=100))
-        task.use(checkpointer(policy, cfg.exp_name, save_every_s, recorder, identity))
-        if progress:
-            counter, total = ('env_step', max_env_step) if max_env_step is not None else ('train_iter', max_train_iter)
-            task.use(progress_display(total, counter, getattr(task.ctx, counter)))
-        task.run()
-    DistributedWriter.get_instance().close()
+                evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
+            task.use(evaluate)
+            task.use(recorder)
+            collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
+            if max_env_step is not None:
+                task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
+            if batched_env is not None:
+                replay_size = cfg.policy.other.replay_buffer.replay_buffer_size
+                replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed)
+                task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
+                task.use(batched_learner(cfg, policy.learn_mode, replay))
+            else:
+                task.use(StepCollector(collector_cfg, policy.collect_mode, collector_env))
+                if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
+                    task.use(gae_estimator(cfg, policy.collect_mode))
+                    task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+                else:
+                    task.use(data_pusher(cfg, buffer_))
+                    task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
+            task.use(budget_checker(max_env_step, max_train_iter))
+            task.use(final_evaluation(evaluate, recorder))
+            task.use(online_logger(train_show_freq=100))
+            task.use(checkpointer(policy, cfg.exp_name, save_every_s, recorder, identity))
+            if progress:
+                counter, total = ('env_step', max_env_step) if max_env_step is not None else \
+                    ('train_iter', max_train_iter)
+                task.use(progress_display(total, counter, getattr(task.ctx, counter)))
+            task.run()
+        DistributedWriter.get_instance().close()
 
-    curve = plot_learning_curve(recorder.rows, os.path.join(cfg.exp_name, 'learning_curve.png'), cfg.exp_name)
-    summary = summarize(recorder.rows, exp_name=cfg.exp_name, curve=curve)
-    with open(os.path.join(cfg.exp_name, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+        curve = plot_learning_curve(recorder.rows, os.path.join(cfg.exp_name, 'learning_curve.png'), cfg.exp_name)
+        summary = summarize(recorder.rows, exp_name=cfg.exp_name, curve=curve)
+        with open(os.path.join(cfg.exp_name, 'summary.json'), 'w') as f:
+            json.dump(summary, f, indent=2)
     return summary

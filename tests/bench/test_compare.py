@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from bench import compare
+from ding_atoc.entry.run_folder import LOCK_FILE
 
 
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')  # run_cell changes directory and the thread count
@@ -98,7 +99,7 @@ def test_a_cell_another_live_process_runs_is_left_alone_and_a_dead_ones_lock_is_
     import sys
     folder = str(tmp_path / 'cell')
     os.makedirs(folder)
-    lock = os.path.join(folder, compare.CELL_LOCK)
+    lock = os.path.join(folder, LOCK_FILE)
     holder = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
     try:
         with open(lock, 'w') as f:
