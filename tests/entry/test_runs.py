@@ -405,12 +405,20 @@ def test_setup_states_the_torch_that_di_engine_allows(monkeypatch):
 @pytest.mark.parametrize('path', [
     'cooperative_navigation_ding_atoc_seed0/', 'cooperative_navigation_ding_atoc_seed0_2/',
     'cooperative_navigation_ding_atoc_n20_seed1/', 'cooperative_navigation_ding_atoc/',
-    'cooperative_navigation_ding_atoc_240101_120000/', 'simple_spread_maddpg/', 'predator_prey_ding_atoc_nocomm/',
+    'cooperative_navigation_ding_atoc_240101_120000/',
     'ding_atoc_config_result/', 'episode.gif', 'eval_episode.gif',
 ])
 def test_gitignore_covers_what_documented_commands_write(path):
     result = subprocess.run(['git', 'check-ignore', '-q', '--no-index', path], cwd=ROOT)
     assert result.returncode == 0, f'{path} is not ignored'
+
+
+def test_gitignore_covers_the_folders_ding_serial_writes_for_every_config():
+    for path in tiny.all_config_paths():
+        exp_name = tiny.load(path)[0].exp_name
+        for folder in (f'{exp_name}/', f'{exp_name}_240101_120000/'):  # DI-engine adds a timestamp when it exists
+            result = subprocess.run(['git', 'check-ignore', '-q', '--no-index', folder], cwd=ROOT)
+            assert result.returncode == 0, f'{folder} ({path}) is not ignored'
 
 
 def test_gitignore_ignores_no_file_of_the_repository():
