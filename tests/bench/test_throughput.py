@@ -17,8 +17,9 @@ def test_every_policy_gets_the_reference_configs_collection_and_learning_schedul
 
 @pytest.mark.parametrize('policy', ['ding_atoc', 'atoc'])
 def test_a_measurement_trains_for_the_env_step_budget_under_the_given_schedule(tmp_path, policy):
+    # Four collector envs for both, so that DI-engine's serial collector gathers exactly n_sample per collection.
     schedule = {'policy.collect.n_sample': '200', 'policy.learn.update_per_collect': '2',
-                'policy.learn.batch_size': '16'}
+                'policy.learn.batch_size': '16', 'env.collector_env_num': '4'}
     row = throughput.measure('cooperative_navigation', policy, 3, 400, 0, schedule, str(tmp_path / policy))
     assert row['env_steps'] == 400  # two collections of 200
     assert row['steps_per_s'] == pytest.approx(row['env_steps'] / row['wall_s'])
