@@ -110,6 +110,7 @@ class PointMassTeamEnv(BaseEnv):
             self._moves.n_actions,
             agent_obs_only=cfg.agent_obs_only,
             agent_specific_global_state=cfg.agent_specific_global_state,
+            privileged_dim=self._privileged_dim(),
         )
         self._observation_space = self._layout.space()
         self._action_space = self._moves.space()
@@ -181,6 +182,14 @@ class PointMassTeamEnv(BaseEnv):
     def _features(self, nearest: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """float32 (A, D) local and (G,) global features, given the (A, K) nearest other agents."""
         raise NotImplementedError
+
+    def _privileged_dim(self) -> int:
+        """P: the width of the privileged per-agent features (see ``observation.py``); 0: none."""
+        return 0
+
+    def _privileged(self) -> Optional[np.ndarray]:
+        """float32 (A, P) privileged per-agent features of the current state; None when P = 0."""
+        return None
 
     def _episode_metrics(self) -> Dict[str, float]:
         """The task metrics reported in ``info`` at the end of an episode."""
@@ -343,7 +352,7 @@ class PointMassTeamEnv(BaseEnv):
             The widths a policy config needs, for a given env config (no episode is started).
         Returns:
             - shapes (:obj:`Dict[str, int]`): ``agent_obs_shape`` (D), ``global_obs_shape`` (G),
-              ``agent_specific_global_obs_shape`` (D + G), ``agent_alone_obs_shape``, ``action_shape``
+              ``agent_specific_global_obs_shape`` (D + P + G), ``agent_alone_obs_shape``, ``action_shape``
               (5 discrete, 2 continuous), ``agent_num`` (A).
         """
         env = cls(cfg)
@@ -351,7 +360,7 @@ class PointMassTeamEnv(BaseEnv):
         return dict(
             agent_obs_shape=layout.agent_dim,
             global_obs_shape=layout.global_dim,
-            agent_specific_global_obs_shape=layout.agent_dim + layout.global_dim,
+            agent_specific_global_obs_shape=layout.agent_dim + layout.privileged_dim + layout.global_dim,
             agent_alone_obs_shape=layout.alone_dim,
             action_shape=env._moves.n_actions,
             agent_num=env._n_agent,
@@ -359,13 +368,17 @@ class PointMassTeamEnv(BaseEnv):
 
     # ------------------------------------------------------------------ shared internals
     def _observe(self) -> Any:
-        obs, neighbours = self.observation(self._agent_distances(), self._features, self.always_in_field)
+        obs, neighbours = self.observation(self._agent_distances(), self._features, self.always_in_field,
+                                           self._privileged())
         if neighbours is not None:
             self._field_neighbours = neighbours
         return obs
 
-    def observation(self, dist: Array, features: Callable[[Array], Tuple[Array, Array]],
-                    always_in_field: Optional[Array] = None) -> Tuple[Any, Any]:
+    def observation(self,
+                    dist: Array,
+                    features: Callable[[Array], Tuple[Array, Array]],
+                    always_in_field: Optional[Array] = None,
+                    privileged: Optional[Array] = None) -> Tuple[Any, Any]:
         """
         Overview:
             The observation of a state (numpy, one env) or of a batch of states (torch, leading axes ``...``; the
@@ -377,6 +390,7 @@ class PointMassTeamEnv(BaseEnv):
               (..., G) global features.
             - always_in_field (:obj:`Optional[Array]`): (..., A, P) agents in each agent's field whatever its type
               (``always_in_field`` of the env, with the leading axes of ``dist``), or None.
+            - privileged (:obj:`Optional[Array]`): float32 (..., A, P) privileged per-agent features, or None.
         Returns:
             - obs: the observation (see ``observation.py``).
             - neighbours (:obj:`Optional[Array]`): (..., A, k) the k nearest agents of each agent's 'k_nearest' field
@@ -387,7 +401,7 @@ class PointMassTeamEnv(BaseEnv):
         neighbours = nearest[..., :self._field_k] if self._field_type == 'k_nearest' else None
         agent_distance = field_distance_matrix(dist, self._field_type, neighbours, self._field_radius, always_in_field)
         agent_state, global_state = features(nearest[..., :self._k])
-        return self._layout.build(agent_state, global_state, agent_distance), neighbours
+        return self._layout.build(agent_state, global_state, agent_distance, privileged), neighbours
 
     def _require_running(self, what: str) -> None:
         if not self._running:

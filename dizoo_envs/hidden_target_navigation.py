@@ -24,6 +24,11 @@ Overview:
     columns (``agent_alone_state`` drops them) are the K nearest agents and the client block.
 
     Global state (G = 4A + 2A): cooperative navigation's, landmarks in agent order (landmark i: agent i's target).
+    Agent-specific global state (``agent_specific_global_state=True``, for centralized critics: (A, D + 2 + G)):
+    each agent's local observation, then, privileged, its own target relative to it (what a critic needs to value an
+    agent's moves; no actor sees it), then the global state. A critic of the local observation alone, Q(o_i, a_i),
+    cannot tell a move towards the target from one away from it, so it gives the actor no gradient towards it,
+    message or not: ding_atoc's configs here use ``critic_use_global_state``.
 
     Rewards per step, with d_i the distance from agent i to its target, c_i the agents colliding with agent i (as
     cooperative navigation) and ``p = collision_penalty``:
@@ -55,7 +60,7 @@ import numpy as np
 
 from ding.utils import ENV_REGISTRY
 
-from .array_ops import Array, diagonal, namespace, take_along
+from .array_ops import Array, as_float32, diagonal, namespace, take_along
 from .cooperative_navigation import CooperativeNavigationEnv, navigation_features, navigation_metrics
 
 
@@ -75,6 +80,20 @@ def target_clients(n_agent: int) -> np.ndarray:
     return clients
 
 
+def own_target_offsets(dx_al: Array, dy_al: Array) -> Array:
+    """
+    Overview:
+        Where every agent's target lies relative to the agent (one state, numpy, or a batch of states, torch, leading
+        axes ``...``): no actor observes it; it is the privileged block of the agent-specific global state, and, taken
+        at the client, the client block of the local observation.
+    Arguments:
+        - dx_al, dy_al (:obj:`Array`): (..., A, A) agent-to-landmark offsets (landmark i: agent i's target).
+    Returns:
+        - offsets (:obj:`Array`): (..., A, 2) ``target_i - pos_i``.
+    """
+    return namespace(dx_al).stack([diagonal(dx_al), diagonal(dy_al)], axis=-1)
+
+
 def client_target_offsets(dx_al: Array, dy_al: Array, clients: Array) -> Array:
     """
     Overview:
@@ -86,9 +105,7 @@ def client_target_offsets(dx_al: Array, dy_al: Array, clients: Array) -> Array:
     Returns:
         - offsets (:obj:`Array`): (..., A, 2) ``target_c - pos_c`` for c = c(i).
     """
-    xp = namespace(dx_al)
-    # the diagonal: every agent's own target offset; row i then takes entry c(i)
-    return xp.concatenate([take_along(diagonal(d)[..., None, :], clients, axis=-1) for d in (dx_al, dy_al)], axis=-1)
+    return take_along(own_target_offsets(dx_al, dy_al), clients, axis=-2)
 
 
 def hidden_target_metrics(target_dist: Array, collisions: Any, occupied_threshold: float) -> Dict[str, Any]:
@@ -183,6 +200,13 @@ class HiddenTargetNavigationEnv(CooperativeNavigationEnv):
             self._half_width,
             mates_extra=client_target_offsets(st['dx_al'], st['dy_al'], self._clients),
         )
+
+    def _privileged_dim(self) -> int:
+        return 2
+
+    def _privileged(self) -> np.ndarray:
+        """float32 (A, 2): every agent's own target relative to it."""
+        return as_float32(own_target_offsets(self._state['dx_al'], self._state['dy_al']))
 
     def _episode_metrics(self) -> Dict[str, float]:
         metrics = hidden_target_metrics(self._state['landmark_dist'], self._collisions, self._cfg.occupied_threshold)

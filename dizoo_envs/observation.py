@@ -3,11 +3,14 @@ Overview:
     Assembly of DI-engine's multi-agent observation dict (the format of DI-engine's ``petting_zoo`` env) plus the
     agent distance matrix of ``ding_atoc``, and the matching observation space.
 
-    Keys (A agents, D local features, G global features, T = width of the teammate block of ``agent_state``):
+    Keys (A agents, D local features, G global features, T = width of the teammate block of ``agent_state``, P = width
+    of the privileged per-agent features, 0 unless the env has some):
 
     - ``agent_state``: float32 (A, D), each agent's local observation;
-    - ``global_state``: float32 (G,), or (A, D + G) with ``agent_specific_global_state=True`` (each agent's
-      ``agent_state`` followed by the global state, as DI-engine's petting_zoo env);
+    - ``global_state``: float32 (G,), or (A, D + P + G) with ``agent_specific_global_state=True`` (each agent's
+      ``agent_state``, its privileged features, then the global state, as DI-engine's petting_zoo env when P = 0);
+      privileged features are what the env knows about an agent that the agent does not observe (the hidden target
+      task's own target): centralized critics may read them, actors never do;
     - ``agent_alone_state``: float32 (A, D - T), ``agent_state`` without the teammate block;
     - ``agent_alone_padding_state``: float32 (A, D), ``agent_state`` with the teammate block zeroed;
     - ``action_mask``: float32 (A, n_actions), all ones (every action is always legal);
@@ -18,7 +21,7 @@ Overview:
 
     ``build`` takes one env's numpy arrays or the batched envs' torch tensors with a leading (E, ...) axis.
 """
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 import gymnasium as gym
 import numpy as np
@@ -51,6 +54,7 @@ class TeamObservation:
             n_actions: int,
             agent_obs_only: bool = False,
             agent_specific_global_state: bool = False,
+            privileged_dim: int = 0,
     ) -> None:
         """
         Arguments:
@@ -60,7 +64,8 @@ class TeamObservation:
             - teammate_cols (:obj:`slice`): the columns of ``agent_state`` that describe other agents.
             - n_actions (:obj:`int`): width of ``action_mask``.
             - agent_obs_only (:obj:`bool`): return ``agent_state`` alone instead of the dict.
-            - agent_specific_global_state (:obj:`bool`): ``global_state`` of shape (A, D + G).
+            - agent_specific_global_state (:obj:`bool`): ``global_state`` of shape (A, D + P + G).
+            - privileged_dim (:obj:`int`): P, the privileged per-agent features of the agent-specific global state.
         """
         self.n_agent = n_agent
         self.agent_dim = agent_dim
@@ -69,12 +74,13 @@ class TeamObservation:
         self.n_actions = n_actions
         self.agent_obs_only = bool(agent_obs_only)
         self.agent_specific_global_state = bool(agent_specific_global_state)
+        self.privileged_dim = int(privileged_dim)
         self.alone_dim = agent_dim - (teammate_cols.stop - teammate_cols.start)
 
     @property
     def global_state_shape(self) -> tuple:
         if self.agent_specific_global_state:
-            return (self.n_agent, self.agent_dim + self.global_dim)
+            return (self.n_agent, self.agent_dim + self.privileged_dim + self.global_dim)
         return (self.global_dim, )
 
     def space(self) -> Union[gym.spaces.Dict, gym.spaces.Box]:
@@ -96,7 +102,11 @@ class TeamObservation:
             }
         )
 
-    def build(self, agent_state: Array, global_state: Array, agent_distance: Array) -> Union[Dict[str, Array], Array]:
+    def build(self,
+              agent_state: Array,
+              global_state: Array,
+              agent_distance: Array,
+              privileged: Optional[Array] = None) -> Union[Dict[str, Array], Array]:
         """
         Overview:
             Assemble the observation, of one env (numpy) or of a batch of envs (torch, leading axes ``...``).
@@ -104,6 +114,8 @@ class TeamObservation:
             - agent_state (:obj:`Array`): float32 (..., A, D).
             - global_state (:obj:`Array`): float32 (..., G).
             - agent_distance (:obj:`Array`): float32 (..., A, A).
+            - privileged (:obj:`Optional[Array]`): float32 (..., A, P), read with ``agent_specific_global_state``;
+              None when P = 0.
         Returns:
             - obs (:obj:`Union[dict, Array]`): the dict described in this module, or ``agent_state``.
         """
@@ -117,7 +129,8 @@ class TeamObservation:
         batch = agent_state.shape[:-2]
         if self.agent_specific_global_state:
             tiled = xp.broadcast_to(global_state[..., None, :], batch + (self.n_agent, self.global_dim))
-            global_state = xp.concatenate([agent_state, tiled], axis=-1)
+            own = [agent_state] if privileged is None else [agent_state, privileged]
+            global_state = xp.concatenate(own + [tiled], axis=-1)
         action_mask = float32_full(batch + (self.n_agent, self.n_actions), 1.0, like=agent_state)
         return {
             AGENT_STATE: agent_state,

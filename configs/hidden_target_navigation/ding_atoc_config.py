@@ -3,9 +3,11 @@ ding_atoc on hidden target navigation (``hidden_target_navigation``): 6 agents w
 their own target landmark in 50 steps, but an agent's target is observed only by its partner (its informant), so
 communication is necessary by construction (the module doc of ``dizoo_envs/hidden_target_navigation.py`` gives the
 bound without it). Each agent's observable field is its partner alone, so an initiator's group is its partner; local
-rewards (``reward_type='local'``: -distance to the own target - collisions), as suits ATOC's local critic. Otherwise
-the keys and values of the default config (cooperative navigation's ``ding_atoc_config.py``). Team size: change
-``n_agent`` below, the model widths follow (an even team is all pairs; an odd one has a cycle of three).
+rewards (``reward_type='local'``: -distance to the own target - collisions). The critic also reads the agent-specific
+global state (``critic_use_global_state``), which holds each agent's own target: Q(o_i, a_i) alone could not value a
+move towards a target that o_i does not show, so no actor, with messages or without, would get a gradient towards it.
+Otherwise the keys and values of the default config (cooperative navigation's ``ding_atoc_config.py``). Team size:
+change ``n_agent`` below, the model widths follow (an even team is all pairs; an odd one has a cycle of three).
 """
 from easydict import EasyDict
 
@@ -25,6 +27,8 @@ env_config = dict(
     observable_field=dict(type='k_nearest', k=0),
     # Per-agent rewards of shape (A,); eval_episode_return stays the team reward's sum.
     reward_type='local',
+    # global_state (A, D + 2 + G): each agent's observation, its own target (privileged), the global state.
+    agent_specific_global_state=True,
     collector_env_num=collector_env_num,
     evaluator_env_num=evaluator_env_num,
     n_evaluator_episode=evaluator_env_num,
@@ -34,6 +38,7 @@ env_config = dict(
 shapes = HiddenTargetNavigationEnv.obs_shapes(env_config)
 obs_shape = shapes['agent_obs_shape']
 action_shape = shapes['action_shape']
+global_obs_shape = shapes['agent_specific_global_obs_shape']
 
 main_config = dict(
     exp_name='hidden_target_navigation_ding_atoc',
@@ -48,12 +53,16 @@ main_config = dict(
             obs_shape=obs_shape,
             action_shape=action_shape,
             n_agent=n_agent,
+            global_obs_shape=global_obs_shape,
             # (int) Size of a thought; even (BiLSTM channel).
             thought_size=64,
             # (int) m: collaborators per initiator, within the observable field (the partner; 2 in an odd cycle).
             group_size=2,
             # (float) p_i above this makes agent i an initiator.
             initiator_threshold=0.5,
+            # (bool) The critic also reads global_state, where each agent's own target is: a critic of o_i alone
+            # cannot value a move towards a target o_i does not show.
+            critic_use_global_state=True,
             # (bool) False: the no-communication ablation.
             communication=True,
         ),

@@ -24,6 +24,8 @@ env_config = dict(
     observable_field=dict(type='k_nearest', k=0),
     # Per-agent rewards of shape (A,); eval_episode_return stays the team reward's sum.
     reward_type='local',
+    # global_state (A, D + 2 + G): each agent's observation, its own target (privileged), the global state.
+    agent_specific_global_state=True,
     collector_env_num=collector_env_num,
     evaluator_env_num=evaluator_env_num,
     n_evaluator_episode=evaluator_env_num,
@@ -33,6 +35,7 @@ env_config = dict(
 shapes = HiddenTargetNavigationEnv.obs_shapes(env_config)
 obs_shape = shapes['agent_obs_shape']
 action_shape = shapes['action_shape']
+global_obs_shape = shapes['agent_specific_global_obs_shape']
 
 main_config = dict(
     exp_name='hidden_target_navigation_ding_atoc_nocomm',
@@ -47,12 +50,16 @@ main_config = dict(
             obs_shape=obs_shape,
             action_shape=action_shape,
             n_agent=n_agent,
+            global_obs_shape=global_obs_shape,
             # (int) Size of a thought; even (BiLSTM channel).
             thought_size=64,
             # (int) m: collaborators per initiator, within the observable field (the partner; 2 in an odd cycle).
             group_size=2,
             # (float) p_i above this makes agent i an initiator.
             initiator_threshold=0.5,
+            # (bool) The critic also reads global_state, where each agent's own target is: a critic of o_i alone
+            # cannot value a move towards a target o_i does not show.
+            critic_use_global_state=True,
             # (bool) False: the no-communication ablation.
             communication=False,
         ),

@@ -56,7 +56,8 @@ class BatchedTeamEnv:
     """
     Overview:
         Base class of the batched point-mass team envs (see module doc). Subclasses set ``spec_cls`` and implement
-        the hooks ``_reset_envs``, ``_advance``, ``_agent_distances``, ``_features`` and ``_episode_metrics``.
+        the hooks ``_reset_envs``, ``_advance``, ``_agent_distances``, ``_features`` and ``_episode_metrics`` (and
+        ``_privileged`` where the numpy env has privileged features).
     Interfaces:
         ``__init__``, ``seed``, ``reset``, ``step``, ``random_action``, ``close``, ``env_num``, ``n_agent``, ``device``,
         ``observation_space``, ``action_space``, ``reward_space``
@@ -128,6 +129,10 @@ class BatchedTeamEnv:
     def _episode_metrics(self) -> Dict[str, torch.Tensor]:
         """(E,) per task metric of the numpy env's episode info, for the current state."""
         raise NotImplementedError
+
+    def _privileged(self) -> Optional[torch.Tensor]:
+        """float32 (E, A, P) privileged per-agent features (the numpy env's ``_privileged``); None when P = 0."""
+        return None
 
     # ------------------------------------------------------------------ API
     def seed(self, seed: int, dynamic_seed: bool = True) -> None:
@@ -243,7 +248,8 @@ class BatchedTeamEnv:
         self._episode_return[envs] = 0.0
 
     def _observe(self) -> Obs:
-        obs, _ = self.spec.observation(self._agent_distances(), self._features, self._always_in_field)
+        obs, _ = self.spec.observation(self._agent_distances(), self._features, self._always_in_field,
+                                       self._privileged())
         return obs
 
     def _env_index(self, index: Optional[np.ndarray]) -> Optional[torch.Tensor]:

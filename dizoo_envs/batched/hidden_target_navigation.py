@@ -8,8 +8,10 @@ from typing import Dict
 
 import torch
 
+from ..array_ops import as_float32
 from ..cooperative_navigation import navigation_features
-from ..hidden_target_navigation import HiddenTargetNavigationEnv, client_target_offsets, hidden_target_metrics
+from ..hidden_target_navigation import HiddenTargetNavigationEnv, client_target_offsets, hidden_target_metrics, \
+    own_target_offsets
 from .cooperative_navigation import BatchedCooperativeNavigation
 
 
@@ -41,6 +43,9 @@ class BatchedHiddenTargetNavigation(BatchedCooperativeNavigation):
             self.spec.half_width,
             mates_extra=client_target_offsets(st['dx_al'], st['dy_al'], self._clients),
         )
+
+    def _privileged(self) -> torch.Tensor:
+        return as_float32(own_target_offsets(self._state['dx_al'], self._state['dy_al']))
 
     def _episode_metrics(self) -> Dict[str, torch.Tensor]:
         return hidden_target_metrics(self._state['landmark_dist'], self._collisions, self.spec.cfg.occupied_threshold)

@@ -133,7 +133,8 @@ def test_paper_configs_are_the_default_config_at_n_50_with_local_rewards():
 
 def test_hidden_target_configs_compare_on_one_task():
     """One team, episode length and budget for every policy; ding_atoc's on local rewards within the partner field,
-    DI-engine's on the team reward (they take no per-agent reward)."""
+    with a critic that sees each agent's own target, DI-engine's on the team reward (they take no per-agent
+    reward)."""
     configs = {name: tiny.load(f'hidden_target_navigation/{name}_config.py') for name in DING_ATOC_SET | BASELINES}
     assert len({(m.env.n_agent, m.env.max_cycles, m.env.n_nearest, m.max_env_step) for m, _ in configs.values()}) == 1
     for name, (main_config, create_config) in configs.items():
@@ -142,6 +143,8 @@ def test_hidden_target_configs_compare_on_one_task():
             assert main_config.env.reward_type == 'local'
             assert main_config.env.observable_field == dict(type='k_nearest', k=0)
             assert main_config.policy.model.group_size >= 1
+            # the critic reads the agent-specific global state, which holds the agent's own target
+            assert main_config.env.agent_specific_global_state and main_config.policy.model.critic_use_global_state
         else:
             assert main_config.env.get('reward_type', 'team') == 'team'
     comm = {name: configs[name][0].policy.model for name in DING_ATOC_SET}

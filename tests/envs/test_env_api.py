@@ -4,6 +4,7 @@ import pytest
 from ding.envs import BaseEnv, BaseEnvTimestep
 
 from ding_atoc.obs_keys import ACTION_MASK, AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
+from dizoo_envs.hidden_target_navigation import HiddenTargetNavigationEnv
 from .helpers import ENV_NAMES, NATIVE_ENVS, make_env
 
 DI_ENGINE_KEYS = {'agent_state', 'global_state', 'agent_alone_state', 'agent_alone_padding_state', 'action_mask'}
@@ -181,6 +182,20 @@ def test_hidden_target_observation_content():
     # the nearest agent (k=1) and the partner; agent 3's nearest agent is 0, its partner 2
     np.testing.assert_array_equal(np.isfinite(dist), [[0, 1, 1, 0], [1, 0, 1, 0], [1, 0, 0, 1], [1, 0, 1, 0]])
     assert dist[0, 1] == pytest.approx(1.5) and dist[3, 2] == pytest.approx(np.hypot(2.0, 1.5))
+    # centralized critics: each agent's row of the agent-specific global state holds its own target (privileged)
+    critic_env = make_env('hidden_target_navigation', n_agent=4, n_nearest=1, n_nearest_landmark=1, arena_size=2.0,
+                          agent_specific_global_state=True)
+    critic_env.seed(0)
+    critic_env.reset()
+    critic_obs = critic_env.set_state(agents, landmark_pos=targets)
+    rows = critic_obs[GLOBAL_STATE]
+    assert rows.shape == (4, 10 + 2 + 24) == critic_env.observation_space[GLOBAL_STATE].shape
+    np.testing.assert_array_equal(rows[:, :10], s)
+    np.testing.assert_allclose(rows[:, 10:12], targets - agents, atol=1e-7)
+    np.testing.assert_array_equal(rows[:, 12:], np.broadcast_to(obs[GLOBAL_STATE], (4, 24)))
+    assert HiddenTargetNavigationEnv.obs_shapes(dict(n_agent=4, n_nearest=1, n_nearest_landmark=1)) == dict(
+        agent_obs_shape=10, global_obs_shape=24, agent_specific_global_obs_shape=36, agent_alone_obs_shape=6,
+        action_shape=5, agent_num=4)
 
 
 def test_hidden_target_partners_any_team_size():
