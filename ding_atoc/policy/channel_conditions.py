@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Union
 import torch
 
 from ..model.grouping import NO_AGENT, count_members
+from .env_rows import grown
 
 #: Keys a transition gains when messages arrive late (``delay >= 1``): the observations the messages were
 #: computed from and the groups they were sent in, for this step and for the next (the target action).
@@ -135,16 +136,9 @@ class ChannelConditions:
         count = like['renewed'].shape[0]
         size = count if env_ids is None else max(env_ids) + 1
         if size > len(self._sent):
-            device = like['renewed'].device
-            old = len(self._sent)
-            sent = torch.zeros(size, dtype=torch.long, device=device)
-            sent[:old] = self._sent.to(device)
-            self._sent = sent
+            self._sent = grown(self._sent, size, (), like['renewed'].new_zeros((), dtype=torch.long))
             for key, value in like.items():
-                ring = value.new_zeros((size, self.delay + 1) + value.shape[1:])
-                if key in self._ring:
-                    ring[:old] = self._ring[key]
-                self._ring[key] = ring
+                self._ring[key] = grown(self._ring.get(key), size, (self.delay + 1, ) + value.shape[1:], value)
         if env_ids is None:
             return torch.arange(count, device=self._sent.device)
         return torch.as_tensor(env_ids, device=self._sent.device)

@@ -8,6 +8,8 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 
+from .env_rows import grown
+
 #: Environments of a call: ids of DI-engine's env managers (a list), or None for every row of a batched env.
 EnvRows = Optional[List[int]]
 
@@ -17,7 +19,7 @@ class StructureMemory:
     Overview:
         Holds, for each environment, the structure it acts with and how many steps it has been used. A new
         structure is taken every ``comm_interval`` steps; ``reset`` forgets an environment's structure. Rows are
-        allocated on first use and grow with the largest environment id seen.
+        allocated on first use and grow with the largest environment id seen (``env_rows``).
     Interfaces:
         ``__init__``, ``select``, ``reset``
     """
@@ -100,13 +102,6 @@ class StructureMemory:
         size = count if env_ids is None else max(env_ids) + 1
         if size <= len(self._age):
             return
-        device = next(iter(like.values())).device
-        old = len(self._age)
-        age = torch.full((size, ), self.comm_interval, dtype=torch.long, device=device)
-        age[:old] = self._age.to(device)
-        self._age = age
+        self._age = grown(self._age, size, (), self._age.to(next(iter(like.values())).device), self.comm_interval)
         for key, value in like.items():
-            grown = value.new_zeros((size, ) + value.shape[1:])
-            if key in self._structure:
-                grown[:old] = self._structure[key]
-            self._structure[key] = grown
+            self._structure[key] = grown(self._structure.get(key), size, value.shape[1:], value)
