@@ -40,6 +40,7 @@ def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Opti
     from ding.config import compile_config, read_config
     from ding.envs import get_env_cls
     from ding.policy import create_policy
+    from ding.torch_utils import to_device
     from ding.utils.data import default_collate
 
     torch.set_num_threads(1)
@@ -73,8 +74,7 @@ def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Opti
         return [copy.deepcopy(transitions[i]) for i in index]
 
     def stacked() -> dict:
-        batch_ = default_collate(listed())
-        return {key: move(value, 'cuda' if cuda else 'cpu') for key, value in batch_.items()}
+        return to_device(default_collate(listed()), 'cuda' if cuda else 'cpu')
 
     def timed(make, mixed: bool = False) -> float:
         policy._cfg.learn.mixed_precision = mixed
@@ -101,12 +101,6 @@ def sync(cuda: bool) -> None:
     if cuda:
         import torch
         torch.cuda.synchronize()
-
-
-def move(value, device):
-    if isinstance(value, dict):
-        return {key: move(v, device) for key, v in value.items()}
-    return value.to(device) if hasattr(value, 'to') else value
 
 
 def checkout(ref: str) -> str:
