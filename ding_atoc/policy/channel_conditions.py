@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Union
 import torch
 
 from ..model.grouping import NO_AGENT, count_members
-from .env_rows import grown
+from .env_rows import grown, reset_rows, rows_needed
 
 #: Keys a transition gains when messages arrive late (``delay >= 1``): the observations the messages were
 #: computed from and the groups they were sent in, for this step and for the next (the target action).
@@ -134,7 +134,7 @@ class ChannelConditions:
     def _rows(self, env_ids: Optional[List[int]], like: Dict[str, torch.Tensor]):
         """The rows of ``env_ids`` (all rows of a batched env when None), allocating rows not seen yet."""
         count = like['renewed'].shape[0]
-        size = count if env_ids is None else max(env_ids) + 1
+        size = rows_needed(env_ids, count)
         if size > len(self._sent):
             self._sent = grown(self._sent, size, (), like['renewed'].new_zeros((), dtype=torch.long))
             for key, value in like.items():
@@ -145,10 +145,4 @@ class ChannelConditions:
 
     def reset(self, env_ids: Optional[Union[List[int], torch.Tensor]] = None) -> None:
         """Forget the messages in flight of ``env_ids`` (ids, or a bool mask over the rows; all when None)."""
-        if env_ids is None:
-            self._sent.zero_()
-        elif isinstance(env_ids, torch.Tensor):
-            known = env_ids[:len(self._sent)].to(self._sent.device)  # rows not allocated yet hold nothing
-            self._sent[:len(known)].masked_fill_(known, 0)
-        else:
-            self._sent[[env_id for env_id in env_ids if env_id < len(self._sent)]] = 0
+        reset_rows(self._sent, env_ids, 0)

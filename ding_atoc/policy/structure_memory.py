@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 
-from .env_rows import grown
+from .env_rows import grown, reset_rows, rows_needed
 
 #: Environments of a call: ids of DI-engine's env managers (a list), or None for every row of a batched env.
 EnvRows = Optional[List[int]]
@@ -40,8 +40,7 @@ class StructureMemory:
         Returns:
             - due (:obj:`torch.Tensor`): bool, one per environment of the call.
         """
-        size = count if env_ids is None else max(env_ids) + 1
-        if size > len(self._age):  # environments never seen: all take a new structure
+        if rows_needed(env_ids, count) > len(self._age):  # environments never seen: all take a new structure
             return torch.ones(count, dtype=torch.bool, device=self._age.device)
         return self._age[self._rows(env_ids, count)] >= self.comm_interval
 
@@ -82,14 +81,7 @@ class StructureMemory:
             - env_ids (:obj:`Union[Optional[List[int]], torch.Tensor]`): environments whose episode ended (ids, or \
                 a bool mask over the rows of a batched env); None forgets all.
         """
-        if env_ids is None:
-            self._age.fill_(self.comm_interval)
-        elif isinstance(env_ids, torch.Tensor):
-            known = env_ids[:len(self._age)].to(self._age.device)  # rows not allocated yet hold nothing
-            self._age[:len(known)].masked_fill_(known, self.comm_interval)
-        else:
-            known = [env_id for env_id in env_ids if env_id < len(self._age)]
-            self._age[known] = self.comm_interval
+        reset_rows(self._age, env_ids, self.comm_interval)
 
     def _rows(self, env_ids: EnvRows, count: int) -> Union[slice, torch.Tensor]:
         """The rows of ``env_ids`` (a slice for a whole batched env)."""
@@ -99,7 +91,7 @@ class StructureMemory:
 
     def _allocate(self, env_ids: EnvRows, count: int, like: Dict[str, torch.Tensor]) -> None:
         """Grow the rows to the largest environment id of the call, shaped like ``like``."""
-        size = count if env_ids is None else max(env_ids) + 1
+        size = rows_needed(env_ids, count)
         if size <= len(self._age):
             return
         self._age = grown(self._age, size, (), self._age.to(next(iter(like.values())).device), self.comm_interval)
