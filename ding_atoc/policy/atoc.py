@@ -376,10 +376,7 @@ class DingATOCPolicy(Policy):
             - output (:obj:`Dict[Any, Any]`): per environment id, ``action`` and the structure keys; for a \
                 batched observation, the same keys stacked over environments, on the policy's device.
         """
-        if _is_stacked(data):
-            return self._collect_step(data, env_ids=None)
-        env_ids = list(data.keys())
-        return self._decollate(env_ids, self._collect_step(self._collate(data), env_ids))
+        return self._per_env_or_stacked(data, self._collect_step)
 
     def _collect_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, torch.Tensor]:
         """One collect step of stacked observations (``env_ids`` None: row i is environment i)."""
@@ -494,10 +491,7 @@ class DingATOCPolicy(Policy):
         Returns:
             - output (:obj:`Dict[Any, Any]`): ``action`` and the structure keys, per env id or stacked.
         """
-        if _is_stacked(data):
-            return self._eval_step(data, env_ids=None)
-        env_ids = list(data.keys())
-        return self._decollate(env_ids, self._eval_step(self._collate(data), env_ids))
+        return self._per_env_or_stacked(data, self._eval_step)
 
     def _eval_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, torch.Tensor]:
         """One greedy step of stacked observations (``env_ids`` None: row i is environment i)."""
@@ -525,6 +519,13 @@ class DingATOCPolicy(Policy):
         if mode not in stats:
             raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
         return getattr(self, stats[mode]).pop()
+
+    def _per_env_or_stacked(self, data: Dict[Any, Any], step) -> Dict[Any, Any]:
+        """``step(obs, env_ids)`` on stacked observations as they come, or on DI-engine's per-env ones collated."""
+        if _is_stacked(data):
+            return step(data, None)
+        env_ids = list(data.keys())
+        return self._decollate(env_ids, step(self._collate(data), env_ids))
 
     def _collate(self, data: Dict[int, Any]) -> Dict[str, torch.Tensor]:
         obs = default_collate(list(data.values()))
