@@ -5,27 +5,27 @@ Overview:
     when that folder exists. ``os.mkdir`` is the claim: of two runs that start at the same moment exactly one
     creates a given folder, so two runs never share one.
 
-    While a process runs in a folder it holds it (``hold``): ``<folder>/running.pid``, created exclusively, holds its
-    pid, so a second process (a second ``--resume`` of the run, a second benchmark suite on a cell) is refused while
-    the first lives; the lock of a process that died (a crash, kill -9) is taken over.
+    While a process runs in a folder it holds it (``hold``): it keeps an exclusive ``flock`` on
+    ``<folder>/running.pid``, which names its pid, so a second process (a second ``--resume`` of the run, a second
+    benchmark suite on a cell) is refused while the first lives. The kernel drops the lock of a process that dies (a
+    crash, kill -9), so its folder is free again at once. POSIX only (``fcntl``), like DI-engine's subprocess env
+    managers.
 """
 import contextlib
+import fcntl
 import itertools
 import os
 import re
 import time
-from typing import Iterator, Optional
+from typing import Dict, Iterator
 
 #: A trailing seed in a config's ``exp_name`` (DI-engine's own configs name their folder for seed 0, e.g.
 #: ``ptz_simple_spread_maddpg_seed0``; this project's name env and policy only): replaced by the run's seed.
 SEED_SUFFIX = re.compile(r'_seed\d+$')
 #: File in a folder that a process holds (a run's, a benchmark cell's): the holder's pid.
 LOCK_FILE = 'running.pid'
-#: Seconds a holder may take between creating its lock and writing its pid into it; a lock still empty after that was
-#: left by a process that died in between.
+#: Seconds a message about a held folder waits for the holder to write its pid (it does just after locking).
 PID_WRITE_S = 1.0
-#: Seconds after which a takeover guard (see ``_remove_dead_lock``) was left by a process that died holding it.
-GUARD_TIMEOUT_S = 10.0
 
 
 class FolderInUse(ValueError):
@@ -98,76 +98,60 @@ def hold(folder: str) -> Iterator[None]:
 def claim(folder: str) -> None:
     """
     Overview:
-        Take ``folder`` for this process: create ``<folder>/running.pid`` exclusively (``O_CREAT | O_EXCL``) and
-        write this process's pid into it. The lock of a process that died is taken over (by exactly one of several
-        processes that find it at once). Raises ``FolderInUse``, naming the folder and the holder's pid, when a live
-        process holds it.
+        Take ``folder`` for this process: open ``<folder>/running.pid``, lock it (``flock``, exclusive) and write
+        this process's pid into it. The kernel drops the lock when its holder dies (a crash, kill -9), so a dead
+        holder's folder is taken over with no guess about whether its pid is still alive, and of several processes
+        that try at once exactly one gets it. Raises ``FolderInUse``, naming the folder and the holder's pid, while
+        a live process holds it.
     """
     path = os.path.join(folder, LOCK_FILE)
     while True:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            pid = _live_holder(path)
-            if pid is not None:
-                raise FolderInUse(
-                    f"{folder}/ is in use by process {pid}, which holds {path}: wait for it to end (or remove that "
-                    f"file if process {pid} is not a run)"
-                )
-            _remove_dead_lock(path)
-            continue
-        with os.fdopen(descriptor, 'w') as f:
-            f.write(str(os.getpid()))
-        return
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise FolderInUse(
+                f"{folder}/ is in use by process {_holder_pid(path)}, which holds {path}: wait for it to end"
+            ) from None
+        if _is_current_file(descriptor, path):
+            break
+        # the holder released (removed) this file between our open and our lock: lock the file now at ``path``
+        os.close(descriptor)
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, str(os.getpid()).encode())
+    _held[os.path.realpath(folder)] = descriptor
 
 
 def release(folder: str) -> None:
-    """Give back a folder this process took with ``claim``."""
+    """Give back a folder this process took with ``claim``: remove its lock file, then drop the lock."""
+    descriptor = _held.pop(os.path.realpath(folder))
+    # removed before unlocking, so that a process waiting on this file finds it gone (``_is_current_file``)
     os.remove(os.path.join(folder, LOCK_FILE))
+    os.close(descriptor)
 
 
-def _live_holder(path: str) -> Optional[int]:
-    """The pid in the lock at ``path`` when that process is alive; None when there is no lock or its holder died."""
+#: Lock files this process holds, by folder: their descriptors keep the locks.
+_held: Dict[str, int] = {}
+
+
+def _is_current_file(descriptor: int, path: str) -> bool:
+    """Whether ``descriptor`` is the file at ``path`` now (not one that was removed, or replaced, since it opened)."""
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _holder_pid(path: str) -> str:
+    """The pid in a held lock file; the holder writes it just after locking, so an empty file is waited on a while."""
     deadline = time.monotonic() + PID_WRITE_S
     while True:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             with open(path) as f:
                 text = f.read().strip()
-        except FileNotFoundError:
-            return None
-        if text or time.monotonic() > deadline:
-            break
-        time.sleep(0.01)  # created, pid not written yet: a live process is claiming it
-    if not text.isdigit():
-        return None
-    try:
-        os.kill(int(text), 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:  # alive, another user's
-        pass
-    return int(text)
-
-
-def _remove_dead_lock(path: str) -> None:
-    """
-    Overview:
-        Remove the lock at ``path`` if its holder is dead, checked again under a guard file that one process at a
-        time creates: without it, a process that found the lock dead could remove the lock that another process
-        has just taken over, and both would hold the folder.
-    """
-    guard = f'{path}.takeover'
-    try:
-        os.close(os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:  # another process is taking over: the caller tries again
-        with contextlib.suppress(FileNotFoundError):
-            if time.time() - os.stat(guard).st_mtime > GUARD_TIMEOUT_S:
-                os.remove(guard)
+            if text:
+                return text
+        if time.monotonic() > deadline:
+            return '(pid not written yet)'
         time.sleep(0.01)
-        return
-    try:
-        if _live_holder(path) is None:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-    finally:
-        os.remove(guard)

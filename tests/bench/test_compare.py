@@ -8,6 +8,7 @@ import torch
 
 from bench import compare
 from ding_atoc.entry.run_folder import LOCK_FILE
+from tests.holding import held_by_another_process
 
 
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')  # run_cell changes directory and the thread count
@@ -95,21 +96,13 @@ def test_settings_override_config_keys_and_name_the_variant(tmp_path):
 
 
 def test_a_cell_another_live_process_runs_is_left_alone_and_a_dead_ones_lock_is_taken_over(tmp_path):
-    import subprocess
-    import sys
     folder = str(tmp_path / 'cell')
     os.makedirs(folder)
     lock = os.path.join(folder, LOCK_FILE)
-    holder = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])
-    try:
-        with open(lock, 'w') as f:
-            f.write(str(holder.pid))
+    with held_by_another_process(folder):
         result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)
         assert result['status'].startswith('busy')
         assert not os.path.exists(os.path.join(folder, 'result.json'))
-    finally:
-        holder.kill()
-        holder.wait()
     result = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 400, folder)  # the holder is dead now
     assert result['status'] == 'finished', result['error']
     assert not os.path.exists(lock)  # released when the cell ends

@@ -26,6 +26,7 @@ from ding_atoc.entry.run_folder import LOCK_FILE, FolderInUse, claim, claim_run_
 from ding_atoc.entry.train import train
 from ding_atoc.entry.validation import ConfigError, check_config
 from tests import tiny
+from tests.holding import held_by_another_process
 
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
@@ -208,10 +209,7 @@ def test_a_resume_of_a_folder_a_live_process_holds_is_refused(tmp_path, capsys, 
     config, ckpt = trained
     lock = os.path.join(EXP, LOCK_FILE)
     assert not os.path.exists(lock)  # released when the run ended
-    holder = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
-    try:
-        with open(lock, 'w') as f:
-            f.write(str(holder.pid))
+    with held_by_another_process(EXP) as holder:
         files = sorted(os.listdir(EXP))
         code, _, err = run_main(capsys, 'train', '-c', config, '--env-step', '100', '--no-progress', '--resume', ckpt)
         assert code == ERROR_EXIT_CODE
@@ -219,11 +217,8 @@ def test_a_resume_of_a_folder_a_live_process_holds_is_refused(tmp_path, capsys, 
         assert sorted(os.listdir(EXP)) == files and load_checkpoint(ckpt)['env_step'] == 50  # nothing written
         with open(lock) as f:
             assert f.read() == str(holder.pid)
-    finally:
-        holder.kill()
-        holder.wait()
     code, out, _ = run_main(capsys, 'train', '-c', config, '--env-step', '100', '--no-progress', '--resume', ckpt)
-    assert code == 0, out  # the dead holder's lock is taken over
+    assert code == 0, out  # the killed holder's lock is taken over
     assert load_checkpoint(ckpt)['env_step'] == 100 and not os.path.exists(lock)
 
 
@@ -238,9 +233,11 @@ def test_hold_releases_the_folder_at_the_end_also_on_an_error(tmp_path):
                 claim('run')
             raise RuntimeError('stopped')
     assert not os.path.exists(lock)
-    open(lock, 'w').close()  # a process that died between creating its lock and writing its pid
+    with open(lock, 'w') as f:
+        f.write('999999999')  # left by a process that died: nobody holds a lock on it
     with hold('run'):
-        pass
+        with open(lock) as f:
+            assert f.read() == str(os.getpid())
 
 
 def _take_over(barrier, queue, folders):
@@ -255,16 +252,12 @@ def _take_over(barrier, queue, folders):
 
 def test_a_dead_holders_lock_is_taken_over_by_exactly_one_of_several_processes(tmp_path):
     context = multiprocessing.get_context('fork')
-    dead = context.Process(target=int)
-    dead.start()
-    dead.join()
-    # 200 locks of a dead process, each tried by 6 processes at once: without the takeover guard, this failed in
-    # 4 runs of 5 on 2 cores (two holders of one lock)
+    # 200 locks left by processes that died, each tried by 6 processes at once
     folders = [str(tmp_path / f'trial{trial}') for trial in range(200)]
     for folder in folders:
         os.mkdir(folder)
         with open(os.path.join(folder, LOCK_FILE), 'w') as f:
-            f.write(str(dead.pid))
+            f.write('999999999')
     barrier, queue = context.Barrier(6), context.Queue()
     workers = [context.Process(target=_take_over, args=(barrier, queue, folders)) for _ in range(6)]
     for worker in workers:
@@ -276,6 +269,39 @@ def test_a_dead_holders_lock_is_taken_over_by_exactly_one_of_several_processes(t
     for worker in workers:
         worker.join()
     assert set(holders.values()) == {1}
+
+
+def _hold_and_release(folder, rounds, queue):
+    overlaps = taken = 0
+    for _ in range(rounds):
+        try:
+            with hold(folder):
+                taken += 1
+                try:  # a second holder at this moment would have created it too
+                    os.close(os.open(os.path.join(folder, 'inside'), os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    overlaps += 1
+                    continue
+                os.remove(os.path.join(folder, 'inside'))
+        except FolderInUse:
+            pass
+    queue.put((taken, overlaps))
+
+
+def test_no_two_processes_hold_a_folder_at_once_while_they_take_and_give_it_back(tmp_path):
+    # releasing removes the lock file: a process that opened it just before must not hold the removed file while
+    # a third process holds the new one
+    context = multiprocessing.get_context('fork')
+    folder = str(tmp_path / 'run')
+    os.mkdir(folder)
+    queue = context.Queue()
+    workers = [context.Process(target=_hold_and_release, args=(folder, 300, queue)) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    assert sum(taken for taken, _ in results) > 0 and sum(overlaps for _, overlaps in results) == 0
 
 
 # --- budgets ----------------------------------------------------------------------------------------------------------
