@@ -26,13 +26,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Optional[float]]:
-    """One measurement with the ``ding_atoc`` importable from ``sys.path`` (the commit measured); milliseconds."""
+def build(n_agent: int, batch: int, cuda: bool) -> Tuple[object, Callable[[], List[dict]], Callable[[], dict], List[float]]:
+    """
+    Overview:
+        The default config's policy at A=``n_agent`` and batch B, after collecting ``4 B`` transitions from 32 envs
+        through ``collect_mode``, with the ``ding_atoc`` importable from ``sys.path`` (the commit measured).
+    Returns:
+        - policy: the policy (learn and collect modes).
+        - listed: a new random batch of B transitions per call, as DI-engine's replay buffers give them.
+        - stacked: the same, collated and on the policy's device, as the tensor replay buffer gives them.
+        - collect_times: seconds of each ``collect_mode.forward`` of the collection.
+    """
     import copy
     import time
 
@@ -43,7 +52,6 @@ def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Opti
     from ding.torch_utils import to_device
     from ding.utils.data import default_collate
 
-    torch.set_num_threads(1)
     import ding_atoc  # noqa: F401  (registers the policy)
     main_cfg, create_cfg = read_config(os.path.join(os.getcwd(), 'configs/cooperative_navigation/ding_atoc_config.py'))
     main_cfg.env.n_agent = main_cfg.env.n_landmark = main_cfg.policy.model.n_agent = n_agent
@@ -75,6 +83,17 @@ def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Opti
 
     def stacked() -> dict:
         return to_device(default_collate(listed()), 'cuda' if cuda else 'cpu')
+
+    return policy, listed, stacked, collect_times
+
+
+def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Optional[float]]:
+    """One measurement with the ``ding_atoc`` importable from ``sys.path`` (the commit measured); milliseconds."""
+    import time
+
+    import torch
+    torch.set_num_threads(1)
+    policy, listed, stacked, collect_times = build(n_agent, batch, cuda)
 
     def timed(make, mixed: bool = False) -> float:
         policy._cfg.learn.mixed_precision = mixed
