@@ -25,10 +25,11 @@ from ding.utils import POLICY_REGISTRY
 from ding.utils.data import default_collate, default_decollate
 
 from ..model.grouping import NO_AGENT, group_mean
+from ..distributed import is_distributed, sync_gradients
 from ..obs_keys import AGENT_STATE
 from .channel_conditions import ChannelConditions
 from .comm_stats import CommunicationStats
-from .gain_queue import CommunicationGainQueue
+from .gain_queue import CommunicationGainQueue, SharedGainQueue
 from .structure_memory import StructureMemory
 
 #: The communication structure a transition was acted with; replayed by learning.
@@ -148,6 +149,11 @@ class DingATOCPolicy(Policy):
     def __init__(self, cfg: EasyDict, model: Optional[torch.nn.Module] = None, enable_field: Optional[List[str]] = None):
         if cfg.get('cuda', False) and not torch.cuda.is_available():
             _warn_cpu_fallback()
+        if cfg.get('multi_gpu', False) and 'learn' in (enable_field or self.total_field) and not is_distributed():
+            raise ValueError(
+                "policy.multi_gpu=True needs a process group: launch with `torchrun "
+                "--nproc_per_node N ...` and build the policy inside `with ding_atoc.distributed.DDPContext():`"
+            )
         super().__init__(cfg, model=model, enable_field=enable_field)
 
     def default_model(self) -> Tuple[str, List[str]]:
@@ -159,6 +165,9 @@ class DingATOCPolicy(Policy):
                 "policy.random_collect_size must be 0 for ding_atoc: random transitions carry no communication "
                 f"structure to replay; got {self._cfg.random_collect_size}"
             )
+        if self._cfg.multi_gpu and not self._cfg.bp_update_sync:
+            raise ValueError("ding_atoc averages gradients after each backward: policy.bp_update_sync must stay True "
+                             "with policy.multi_gpu=True")
         learn = self._cfg.learn
         # Read by DI-engine's serial pipeline through ``get_attribute('priority')``.
         self._priority = self._cfg.priority
@@ -174,7 +183,9 @@ class DingATOCPolicy(Policy):
         self._learn_model.reset()
         self._target_model.reset()
         self._learn_steps = 0
-        self._gain_queue = CommunicationGainQueue(
+        # With several ranks every rank's queue holds the pairs of all ranks.
+        queue = SharedGainQueue if self._cfg.multi_gpu else CommunicationGainQueue
+        self._gain_queue = queue(
             learn.attention_queue_size, self._model.obs_shape, self._device, normalisation=learn.dq_normalisation
         )
 
@@ -216,6 +227,7 @@ class DingATOCPolicy(Policy):
         critic_loss, td_error = v_1step_td_error(td_data, self._gamma)
         self._optimizer_critic.zero_grad()
         critic_loss.backward()
+        self._sync_gradients(self._model.critic)
         self._optimizer_critic.step()
 
         # A new autocast region: its cached bf16 weights must not outlive the critic's update.
@@ -227,6 +239,7 @@ class DingATOCPolicy(Policy):
         actor_loss = -q_of_policy.mean()
         self._optimizer_actor.zero_grad()
         actor_loss.backward()
+        self._sync_gradients(self._model.actor)
         self._optimizer_actor.step()
 
         attention_loss = self._train_attention_unit()
@@ -310,6 +323,7 @@ class DingATOCPolicy(Policy):
             current encoder, detached, so this loss trains the attention unit alone. Returns 0.0 while the queue is
             still empty.
         """
+        self._gain_queue.share()
         if len(self._gain_queue) == 0:
             return 0.0
         obs, target = self._gain_queue.sample(self._cfg.learn.attention_batch_size)
@@ -318,8 +332,14 @@ class DingATOCPolicy(Policy):
         loss = F.binary_cross_entropy_with_logits(self._model.initiator_logit(thought), target)
         self._optimizer_attention.zero_grad()
         loss.backward()
+        self._sync_gradients(self._model.attention_unit)
         self._optimizer_attention.step()
         return loss.item()
+
+    def _sync_gradients(self, module: torch.nn.Module) -> None:
+        """With ``multi_gpu``, average the gradients of ``module`` (one optimiser's) over all ranks."""
+        if self._cfg.multi_gpu:
+            sync_gradients(self, module)
 
     def _monitor_vars_learn(self) -> List[str]:
         return [

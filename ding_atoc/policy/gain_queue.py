@@ -5,6 +5,8 @@ Overview:
 """
 import torch
 
+from ..distributed import all_gather_rows
+
 #: How dQ becomes the attention unit's target in [0, 1] (``learn.dq_normalisation``):
 #: ``'minmax'``: the paper's min-max over the queue D; ``'standardised'``: 0.5 + (dQ - mean) / (2 std) over D,
 #: clipped to [0, 1] (dQ beyond mean +- one std saturates, as in the first author's later code, which clips its
@@ -19,7 +21,7 @@ class CommunicationGainQueue:
         stores observations rather than thoughts so that training reads thoughts of the current encoder.
         Targets are dQ normalised over the whole queue to [0, 1] (see ``NORMALISATIONS``).
     Interfaces:
-        ``__init__``, ``push``, ``sample``, ``targets``, ``__len__``, ``state_dict``, ``load_state_dict``
+        ``__init__``, ``push``, ``share``, ``sample``, ``targets``, ``__len__``, ``state_dict``, ``load_state_dict``
     """
 
     def __init__(
@@ -50,6 +52,9 @@ class CommunicationGainQueue:
         self._gain[slots] = gain.to(self._gain)
         self._next = (self._next + len(gain)) % self.capacity
         self._size = min(self._size + len(gain), self.capacity)
+
+    def share(self) -> None:
+        """Make the pairs pushed on every rank available (see ``SharedGainQueue``); in one process they are already."""
 
     def targets(self, gain: torch.Tensor) -> torch.Tensor:
         """
@@ -88,3 +93,28 @@ class CommunicationGainQueue:
         self._obs.copy_(state['obs'])
         self._gain.copy_(state['gain'])
         self._next, self._size = int(state['next']), int(state['size'])
+
+
+class SharedGainQueue(CommunicationGainQueue):
+    """
+    Overview:
+        The dQ queue of data-parallel training (``policy.multi_gpu=True``): ``push`` keeps this rank's pairs aside
+        until ``share``, a collective every rank calls before its attention-unit step, which all-gathers them and
+        pushes the union in rank order, so that every rank's queue holds the same pairs. Pairs not yet shared are
+        in no state dict.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._unshared = []
+
+    def push(self, obs: torch.Tensor, gain: torch.Tensor) -> None:
+        self._unshared.append(torch.cat([obs.to(self._obs), gain.to(self._gain).unsqueeze(1)], dim=1))
+        if sum(len(rows) for rows in self._unshared) > self.capacity:  # only the newest pairs would be kept
+            self._unshared = [torch.cat(self._unshared)[-self.capacity:]]
+
+    def share(self) -> None:
+        local = torch.cat(self._unshared) if self._unshared else self._obs.new_zeros((0, self._obs.shape[1] + 1))
+        self._unshared = []
+        union = all_gather_rows(local[-self.capacity:])
+        super().push(union[:, :-1], union[:, -1])
