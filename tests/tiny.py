@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG_DIR = os.path.join(ROOT, 'configs')
 
 #: Policy types that ``serial_pipeline_onpolicy`` runs; every other config runs with ``serial_pipeline``.
-ON_POLICY_TYPES = ('ppo', )
+ON_POLICY_TYPES = ('ppo', 'ding_atoc_mappo')
 
 
 def config_path(env: str, name: str) -> str:

@@ -1,3 +1,4 @@
 from .atoc import DingATOC
 from .channel import AttentionChannel, BiLSTMChannel, integrate_groups
 from .grouping import NO_AGENT, communication_structure, count_members, group_mean, group_members
+from .atoc_mappo import ATOCMAVAC
