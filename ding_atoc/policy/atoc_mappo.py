@@ -84,6 +84,8 @@ class ATOCMAPPOPolicy(PPOPolicy):
                 dq_normalisation='standardised',
             ),
             collect=dict(
+                # (int) Transitions (env steps of one env) per collection.
+                n_sample=3200,
                 # (bool) Sample the gates from Bernoulli(p_i) while collecting; must stay True with
                 # gate_learning='policy' (the decision is an action PPO learns from). False thresholds as evaluation.
                 sample_initiators=True,

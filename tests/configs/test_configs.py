@@ -50,10 +50,10 @@ def _env_and_compiled(main_config, create_config):
 def test_every_env_has_its_configs():
     policies = DING_ATOC_SET | BASELINES | {'qmix'}
     expected = {
-        'cooperative_navigation': policies | set(PAPER_CONFIGS),
+        'cooperative_navigation': policies | set(PAPER_CONFIGS) | {'ding_atoc_mappo'},
         'simple_spread': policies,
-        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm'},
-        'hidden_target_navigation': DING_ATOC_SET | BASELINES,
+        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_mappo'},
+        'hidden_target_navigation': DING_ATOC_SET | BASELINES | {'ding_atoc_mappo'},
     }
     found = {}
     for path in CONFIGS:
