@@ -87,23 +87,26 @@ def _unrolled_bilstm(sequence: torch.Tensor, length: torch.Tensor, weight_ih: to
     hidden = weight_hh.shape[1]
     # Both directions' input projections in one product; step s reads the forward direction at position s and the
     # backward direction at position L - 1 - s.
+    # Tensors are taken apart with unbind and split rather than indexing: the backward of an index or a slice
+    # fills a zero tensor of the whole input per piece, theirs writes each gradient once.
     projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
-    by_step = torch.stack([projected[:, :, 0], projected[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, 4H)
+    forward_input, backward_input = projected.unbind(2)
+    by_step = torch.stack([forward_input, backward_input.flip(1)]).permute(2, 0, 1, 3).unbind(0)  # L x (2, N, 4H)
     # The backward direction holds its state at zero on padding (its first steps), so it starts at the last member.
     present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
     keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
-    keep = keep.to(projected.dtype)
-    h = c = projected.new_zeros(2, count, hidden)
+    keep = keep.to(forward_input.dtype)
+    h = c = forward_input.new_zeros(2, count, hidden)
     outputs = []
     for step in range(max_length):
         gates = torch.baddbmm(by_step[step], h, weight_hh)  # (2, N, 4H), both directions
-        sigmoid = gates[..., :3 * hidden].sigmoid()
-        input_gate, forget_gate, output_gate = sigmoid.split(hidden, dim=-1)
-        c = torch.addcmul(forget_gate * c, input_gate, gates[..., 3 * hidden:].tanh()) * keep[step]
+        sigmoid_gates, cell_gate = gates.split([3 * hidden, hidden], dim=-1)
+        input_gate, forget_gate, output_gate = sigmoid_gates.sigmoid().split(hidden, dim=-1)
+        c = torch.addcmul(forget_gate * c, input_gate, cell_gate.tanh()) * keep[step]
         h = output_gate * c.tanh()
         outputs.append(h)
-    both = torch.stack(outputs)  # (L, 2, N, H), the backward direction in reverse order
-    return torch.cat([both[:, 0], both[:, 1].flip(0)], dim=-1).transpose(0, 1)
+    forward_output, backward_output = torch.stack(outputs).unbind(1)  # (L, N, H) each, backward in reverse order
+    return torch.cat([forward_output, backward_output.flip(0)], dim=-1).transpose(0, 1)
 
 
 def integrate_groups(
