@@ -5,14 +5,16 @@ Overview:
     budget or a checkpoint is one line on stderr and exit code 2; ``--debug`` shows its traceback.
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
 from typing import List, Optional
 
-from ding.utils import registry
+from ding.utils import get_rank, registry
 
 from ..batched import COLLECTORS
+from ..distributed import DDPContext
 from .checkpoint import load_checkpoint
 from .config_loader import load_config
 from .env_check import with_team_size
@@ -90,20 +92,10 @@ def _run(args: argparse.Namespace) -> None:
         main_config, create_config = with_team_size(main_config, create_config, args.n_agent)
         main_config.exp_name = f'{base_name(main_config.exp_name)}_n{args.n_agent}'
     if args.command == 'train':
-        from .train import train
-        seeds = args.seed
-        if args.resume is not None:
-            if seeds is not None and len(seeds) > 1:
-                raise ValueError(f"--resume continues one run, got {len(seeds)} seeds")
-            seeds = seeds or [load_checkpoint(args.resume).get('seed', 0)]
-        budget = args.env_step
-        if budget is None and args.train_iter is None:
-            budget = main_config.get('max_env_step')
-        for seed in seeds or [0]:
-            summary = train((main_config, create_config), seed=seed, max_env_step=budget,
-                            max_train_iter=args.train_iter, resume=args.resume, progress=not args.no_progress,
-                            save_every_s=args.save_every, collector=args.collector)
-            print(format_summary({'seed': seed, **summary}), flush=True)
+        # Under `torchrun --nproc_per_node N`, every process is one rank of a data-parallel run.
+        launched_ranks = int(os.environ.get('WORLD_SIZE', 1))
+        with DDPContext() if launched_ranks > 1 else contextlib.nullcontext():
+            _train(args, main_config, create_config)
     else:
         from .evaluate import evaluate
         gif = args.gif or os.path.join(os.path.dirname(os.path.abspath(args.ckpt)), 'eval_episode.gif')
@@ -111,6 +103,25 @@ def _run(args: argparse.Namespace) -> None:
                            gif_path=gif)
         print(format_summary({**metrics, 'gif': gif}), flush=True)
         print(json.dumps(metrics))
+
+
+def _train(args: argparse.Namespace, main_config, create_config) -> None:
+    """``ding-atoc train``: one run per seed (on rank 0 of a data-parallel run, the summaries)."""
+    from .train import train
+    seeds = args.seed
+    if args.resume is not None:
+        if seeds is not None and len(seeds) > 1:
+            raise ValueError(f"--resume continues one run, got {len(seeds)} seeds")
+        seeds = seeds or [load_checkpoint(args.resume).get('seed', 0)]
+    budget = args.env_step
+    if budget is None and args.train_iter is None:
+        budget = main_config.get('max_env_step')
+    for seed in seeds or [0]:
+        summary = train((main_config, create_config), seed=seed, max_env_step=budget,
+                        max_train_iter=args.train_iter, resume=args.resume, progress=not args.no_progress,
+                        save_every_s=args.save_every, collector=args.collector)
+        if get_rank() == 0:
+            print(format_summary({'seed': seed, **summary}), flush=True)
 
 
 if __name__ == '__main__':

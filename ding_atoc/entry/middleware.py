@@ -10,8 +10,9 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
+import torch
 from ding.framework import task
-from ding.utils import DistributedWriter
+from ding.utils import DistributedWriter, allreduce
 from easydict import EasyDict
 from tqdm import tqdm
 
@@ -55,6 +56,23 @@ def budget_checker(max_env_step: Optional[int], max_train_iter: Optional[int]) -
                           flush=True)
 
     return _check
+
+
+def finish_together() -> Callable:
+    """
+    Overview:
+        In a data-parallel run, finish every rank's task in the iteration where any rank's finishes (rank 0 alone
+        evaluates, so only it sees the stop value): the ranks must run the same learn steps, whose gradients they
+        average. Place it after every middleware that may finish the task and before those that act on the finish.
+    """
+    device = f'cuda:{torch.cuda.current_device()}' if torch.distributed.get_backend() == 'nccl' else 'cpu'
+
+    def _finish(ctx) -> None:
+        finished = torch.tensor([float(task.finish)], device=device)
+        allreduce(finished)  # the share of ranks that finished
+        task.finish = finished.item() > 0
+
+    return _finish
 
 
 def progress_display(total: int, counter: str = 'env_step', start: int = 0) -> Callable:

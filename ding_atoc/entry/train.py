@@ -4,6 +4,7 @@ Overview:
     ``OffPolicyLearner``, ``interaction_evaluator``, a tensorboard logger, checkpoints, a progress display and,
     at the end, a learning curve and a summary in the experiment folder.
 """
+import contextlib
 import copy
 import json
 import os
@@ -20,20 +21,24 @@ from ding.framework.context import OnlineRLContext
 from ding.framework.middleware import (OffPolicyLearner, StepCollector, data_pusher, gae_estimator,
                                        interaction_evaluator, multistep_trainer, online_logger)
 from ding.policy import create_policy
-from ding.utils import ENV_MANAGER_REGISTRY, DistributedWriter, set_pkg_seed
+from ding.utils import ENV_MANAGER_REGISTRY, DistributedWriter, broadcast_object_list, get_rank, get_world_size, \
+    set_pkg_seed
 from easydict import EasyDict
 
 from ..batched import TensorReplayBuffer, batched_collector, batched_envs, batched_evaluator, batched_learner
+from ..distributed import is_distributed
 from .checkpoint import check_resumable, load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
 from .middleware import (EvalRecorder, budget_checker, checkpointer, collection_limiter, final_evaluation,
-                         progress_display)
+                         finish_together, progress_display)
 from .report import plot_learning_curve, summarize
 from .run_folder import claim_run_folder, folder_of_checkpoint, hold
 from .validation import check_budgets, check_config
 
 #: The task pipeline reads ``env.ready_obs`` as one array: it needs DI-engine's V2 env managers.
 V2_MANAGER = {'base': 'base_v2', 'subprocess': 'subprocess_v2', 'base_v2': 'base_v2', 'subprocess_v2': 'subprocess_v2'}
+#: Policies that average their gradients over ranks with ``policy.multi_gpu=True`` (DI-engine's DDPG family does not).
+DATA_PARALLEL_POLICIES = ('ding_atoc', 'ding_atoc_command')
 
 
 def build_env_managers(cfg: EasyDict):
@@ -85,7 +90,14 @@ def train(
             replay buffer (``ding_atoc.batched``), where the env and the policy support it, else DI-engine's \
             per-env managers and buffer; ``'batched'``: the batched path or an error; ``'per-env'``: DI-engine's.
     Returns:
-        - summary (:obj:`Dict[str, Any]`): final eval return, task metrics, communication statistics, paths.
+        - summary (:obj:`Dict[str, Any]`): final eval return, task metrics, communication statistics, paths (on \
+            the other ranks of a data-parallel run: ``exp_name`` and ``rank``).
+
+    .. note::
+        Inside a process group of several ranks (``ding-atoc train`` under ``torchrun``, or ``train`` called inside
+        ``ding_atoc.distributed.DDPContext``) the run is data-parallel: every rank collects with seed ``seed + rank``
+        and learns with ``policy.multi_gpu=True`` (gradients averaged, dQ pairs shared); rank 0 alone owns the run
+        folder, evaluates, logs and writes checkpoints. Budgets and counters are per rank.
     """
     check_budgets(max_env_step=max_env_step, max_train_iter=max_train_iter, save_every_s=save_every_s)
     main_config, create_config = input_cfg
@@ -100,7 +112,15 @@ def train(
                                    ('train_iter', max_train_iter, state['train_iter'])):
             if budget is not None and done >= budget:
                 raise ValueError(f"{resume} is at {name} {done}: the budget {budget} is reached already")
-    cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
+    rank, world_size = (get_rank(), get_world_size()) if is_distributed() else (0, 1)
+    lead = rank == 0
+    # Each rank collects its own data; rank 0 evaluates with the run's seed.
+    cfg = compile_config(main_config, create_cfg=create_config, seed=seed + rank, auto=True, save_cfg=False)
+    if world_size > 1:
+        if cfg.policy.type not in DATA_PARALLEL_POLICIES:
+            raise ValueError(f"policy {cfg.policy.type!r} does not average its gradients over ranks: run it in one "
+                             f"process (data-parallel training supports {', '.join(DATA_PARALLEL_POLICIES)})")
+        cfg.policy.multi_gpu = True
     if cfg.policy.collect.get('unroll_len', 1) > 1:
         raise ValueError(
             f"policy {cfg.policy.type!r} learns from sequences (policy.collect.unroll_len="
@@ -118,23 +138,33 @@ def train(
         load_policy_state(policy, state, resume, identity)
         cfg.exp_name = resume_folder
     else:
-        cfg.exp_name = claim_run_folder(cfg.exp_name, seed)
-    with hold(cfg.exp_name):  # while this run lives, another process (a second --resume of it) is refused
-        if state is None:
-            save_project_state(cfg.exp_name)
-            with warnings.catch_warnings():  # DI-engine formats the saved config with yapf, which imports lib2to3
-                warnings.filterwarnings('ignore', message='lib2to3 package is deprecated', category=DeprecationWarning)
-                save_config(cfg, os.path.join(cfg.exp_name, 'total_config.py'), save_formatted=True)
-            print(f'seed {seed}: writing to {cfg.exp_name}/', flush=True)
-        print(f'seed {seed}: {collector_note}', flush=True)
-        DistributedWriter.root = None  # ding_init keeps a process's first writer: `-s 0 1` would log into one folder
-        ding_init(cfg)
+        cfg.exp_name = _from_rank_0(claim_run_folder(cfg.exp_name, seed) if lead else None, world_size)
+    # While this run lives, another process (a second --resume of it) is refused. Only rank 0 writes in the folder.
+    with hold(cfg.exp_name) if lead else contextlib.nullcontext():
+        if lead:
+            if state is None:
+                save_project_state(cfg.exp_name)
+                with warnings.catch_warnings():  # DI-engine formats the saved config with yapf, which imports lib2to3
+                    warnings.filterwarnings('ignore', message='lib2to3 package is deprecated',
+                                            category=DeprecationWarning)
+                    save_config(cfg, os.path.join(cfg.exp_name, 'total_config.py'), save_formatted=True)
+                print(f'seed {seed}: writing to {cfg.exp_name}/', flush=True)
+            print(f'seed {seed}: {collector_note}' + (f'; {world_size} ranks' if world_size > 1 else ''), flush=True)
+            DistributedWriter.root = None  # ding_init keeps a process's first writer: `-s 0 1` would log in one folder
+            ding_init(cfg)
 
         with task.start(async_mode=False, ctx=OnlineRLContext()):
+            if state is not None:
+                task.ctx.env_step, task.ctx.train_iter = state['env_step'], state['train_iter']
+            if not lead:
+                _use_collect_and_learn(cfg, policy, batched_env, collector_env, buffer_, max_env_step)
+                task.use(budget_checker(max_env_step, max_train_iter))
+                task.use(finish_together())
+                task.run()
+                return {'exp_name': cfg.exp_name, 'rank': rank}
             wall_offset, resume_env_step = (state['wall_s'], state['env_step']) if state is not None else (0.0, None)
             recorder = EvalRecorder(cfg.exp_name, policy, wall_offset, resume_env_step)
             if state is not None:
-                task.ctx.env_step, task.ctx.train_iter = state['env_step'], state['train_iter']
                 dropped = f'; {recorder.dropped} evaluations of the stopped run from env step {resume_env_step} on ' \
                     'dropped from eval_log.csv' if recorder.dropped else ''
                 print(f'seed {seed}: resumed from {resume} at env step {resume_env_step}, train iter '
@@ -145,23 +175,10 @@ def train(
                 evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
             task.use(evaluate)
             task.use(recorder)
-            collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
-            if max_env_step is not None:
-                task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
-            if batched_env is not None:
-                replay_size = cfg.policy.other.replay_buffer.replay_buffer_size
-                replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed)
-                task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
-                task.use(batched_learner(cfg, policy.learn_mode, replay))
-            else:
-                task.use(StepCollector(collector_cfg, policy.collect_mode, collector_env))
-                if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
-                    task.use(gae_estimator(cfg, policy.collect_mode))
-                    task.use(multistep_trainer(policy.learn_mode, log_freq=100))
-                else:
-                    task.use(data_pusher(cfg, buffer_))
-                    task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
+            _use_collect_and_learn(cfg, policy, batched_env, collector_env, buffer_, max_env_step)
             task.use(budget_checker(max_env_step, max_train_iter))
+            if world_size > 1:
+                task.use(finish_together())  # evaluation's stop_value and the budgets end every rank's run at once
             task.use(final_evaluation(evaluate, recorder))
             task.use(online_logger(train_show_freq=100))
             task.use(checkpointer(policy, cfg.exp_name, save_every_s, recorder, identity))
@@ -177,3 +194,33 @@ def train(
         with open(os.path.join(cfg.exp_name, 'summary.json'), 'w') as f:
             json.dump(summary, f, indent=2)
     return summary
+
+
+def _use_collect_and_learn(cfg: EasyDict, policy, batched_env, collector_env, buffer_, max_env_step: Optional[int]):
+    """The task's collection (limited to ``max_env_step``) and learning middleware: the batched path where
+    ``batched_env`` is given, else DI-engine's per-env collector with its buffer (on- or off-policy)."""
+    collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
+    if max_env_step is not None:
+        task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
+    if batched_env is not None:
+        replay_size = cfg.policy.other.replay_buffer.replay_buffer_size
+        replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed)
+        task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
+        task.use(batched_learner(cfg, policy.learn_mode, replay))
+    else:
+        task.use(StepCollector(collector_cfg, policy.collect_mode, collector_env))
+        if cfg.policy.on_policy:  # e.g. MAPPO: advantages of the fresh data, several epochs on it
+            task.use(gae_estimator(cfg, policy.collect_mode))
+            task.use(multistep_trainer(policy.learn_mode, log_freq=100))
+        else:
+            task.use(data_pusher(cfg, buffer_))
+            task.use(OffPolicyLearner(cfg, policy.learn_mode, buffer_))
+
+
+def _from_rank_0(value: Any, world_size: int) -> Any:
+    """``value`` of rank 0 on every rank (a picklable object; as it is in one process)."""
+    if world_size == 1:
+        return value
+    shared = [value]
+    broadcast_object_list(shared, src=0)
+    return shared[0]
