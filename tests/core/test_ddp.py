@@ -172,8 +172,10 @@ def _rank_one_stalls_before_learning(rank: int, folder: str) -> None:
     policy = _policy(multi_gpu=True)
     transitions = collect_transitions(policy, steps=BATCH // 2)
     if rank == 1:
-        time.sleep(3 * STALL_TIMEOUT_S)  # alive but silent: only the timeout can stop rank 0
+        time.sleep(4 * STALL_TIMEOUT_S)  # alive but silent: only the timeout can stop rank 0
         return
+    with open(os.path.join(folder, 'learning_since'), 'w') as f:
+        f.write(str(time.time()))
     policy.learn_mode.forward(transitions)
 
 
@@ -183,11 +185,14 @@ STALL_TIMEOUT_S = 2.0
 
 def test_a_silent_rank_stops_the_other_after_the_group_timeout(in_tmp_path_one_thread):
     folder = str(in_tmp_path_one_thread)
-    codes, errors, ended_s = run_ranks(
-        _rank_one_stalls_before_learning, folder, bound_s=6 * STALL_TIMEOUT_S, timeout_s=STALL_TIMEOUT_S
+    codes, errors, _ = run_ranks(
+        _rank_one_stalls_before_learning, folder, bound_s=8 * STALL_TIMEOUT_S, timeout_s=STALL_TIMEOUT_S
     )
-    assert codes[0] == 1, errors
-    assert ended_s[0] < 2.5 * STALL_TIMEOUT_S  # rank 1 sleeps 3 timeouts: rank 0 did not wait for it
+    assert codes == [1, 0], errors
+    with open(os.path.join(folder, 'learning_since')) as f:
+        waited_s = os.path.getmtime(os.path.join(folder, 'error0.txt')) - float(f.read())
+    # rank 1 stayed silent for 4 timeouts: rank 0 gave up after one
+    assert STALL_TIMEOUT_S - 0.5 < waited_s < 3 * STALL_TIMEOUT_S, waited_s
     assert f'did not answer within {STALL_TIMEOUT_S:.0f} s' in errors[0], errors[0]
 
 
