@@ -155,7 +155,10 @@ def integrate_groups(
         order = torch.argsort(flat_round, stable=True)
         groups_per_round = torch.bincount(flat_round + 1).tolist()  # [no group, round 0, round 1, ...]
         starts = itertools.accumulate(groups_per_round)
-        round_rows = [member_row[order[start:start + count]] for start, count in zip(starts, groups_per_round[1:])]
+        round_rows = [
+            _padded_to_bucket(member_row[order[start:start + count]], sink)
+            for start, count in zip(starts, groups_per_round[1:])
+        ]
         overflow = torch.zeros((), dtype=torch.bool, device=thought.device)
     else:
         round_rows = [torch.where((flat_round == r).unsqueeze(1), member_row, sink) for r in range(max_rounds)]
@@ -167,6 +170,23 @@ def integrate_groups(
     else:
         integrated = _run_rounds(integrate, round_rows, flat)[0]
     return integrated.view(batch, n_agent, size), overflow
+
+
+def shape_bucket(count: int) -> int:
+    """
+    Overview:
+        ``count`` rounded up to one of 8 sizes per power of two (up to 12.5% more): the sizes a round's batch of
+        groups is padded to. Group counts change from batch to batch; with bf16 on a CPU every new matrix shape
+        costs oneDNN a new kernel (and fresh pages for it), which padding to a few sizes turns into cache hits.
+    """
+    granularity = 1 << max(count.bit_length() - 4, 0)
+    return -(-count // granularity) * granularity
+
+
+def _padded_to_bucket(rows: torch.Tensor, sink: int) -> torch.Tensor:
+    """A round's member rows (groups, m + 1), padded to ``shape_bucket(groups)`` with empty groups (all slots sink)."""
+    padding = shape_bucket(rows.shape[0]) - rows.shape[0]
+    return torch.cat([rows, rows.new_full((padding, rows.shape[1]), sink)]) if padding else rows
 
 
 def _run_rounds(integrate: Callable, round_rows: List[torch.Tensor], flat: torch.Tensor,

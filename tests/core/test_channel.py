@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from ding_atoc.model import AttentionChannel, BiLSTMChannel, communication_structure, integrate_groups
+from ding_atoc.model import channel as channel_module
+from ding_atoc.model.channel import shape_bucket
 from tests.conftest import DEVICES
 from tests.core.helpers import random_obs
 
@@ -123,3 +125,23 @@ def test_rounds_node_gives_the_gradients_of_the_op_by_op_graph(channel_type, bat
     assert torch.allclose(ours_input, reference_input, atol=1e-10)
     for mine, theirs in zip(ours_params, reference_params):
         assert torch.allclose(mine, theirs, atol=1e-10)
+
+
+def test_round_batches_are_padded_to_few_sizes_at_most_an_eighth_larger():
+    sizes = [shape_bucket(count) for count in range(1, 4097)]
+    assert all(count <= size <= count * 1.125 for count, size in zip(range(1, 4097), sizes))
+    assert len(set(sizes[199:300])) <= 8  # 200 to 300 groups per round: a handful of shapes, not 101
+
+
+@pytest.mark.parametrize('channel_type', sorted(CHANNELS))
+def test_padding_a_round_with_empty_groups_changes_no_output_or_gradient(channel_type, monkeypatch):
+    thought = torch.randn(6, 9, 8, dtype=torch.float64, requires_grad=True)
+    structure = overlapping_structure(6, 9, 2, 'cpu')
+    channel = CHANNELS[channel_type](8).double()
+    results = []
+    for bucket in (lambda count: count, lambda count: 2 * count + 5):
+        monkeypatch.setattr(channel_module, 'shape_bucket', bucket)
+        integrated, _ = integrate_groups(channel, thought, structure)
+        results.append((integrated, *torch.autograd.grad(integrated.square().sum(), [thought, *channel.parameters()])))
+    for unpadded, padded in zip(*results):
+        torch.testing.assert_close(padded, unpadded, rtol=0, atol=1e-12)
