@@ -93,7 +93,8 @@ class ATOCMAPPOPolicy(PPOPolicy):
         )
     )
 
-    def __init__(self, cfg: EasyDict, model: Optional[torch.nn.Module] = None, enable_field: Optional[List[str]] = None):
+    def __init__(self, cfg: EasyDict, model: Optional[torch.nn.Module] = None,
+                 enable_field: Optional[List[str]] = None):
         _check_config(cfg)
         super().__init__(cfg, model=model, enable_field=enable_field)
 
@@ -243,8 +244,8 @@ class ATOCMAPPOPolicy(PPOPolicy):
         # the same keys (only its global_state is read): DI-engine's serial collector replaces every next_obs but the
         # last of a trajectory by the next transition's obs, and collation needs one set of keys.
         comm = {key: policy_output[key] for key in COMM_KEYS if key in policy_output}
-        transition = super()._process_transition({**obs, **comm}, {**policy_output, 'action': policy_output['ppo_action']},
-                                                 timestep)
+        ppo_output = {**policy_output, 'action': policy_output['ppo_action']}
+        transition = super()._process_transition({**obs, **comm}, ppo_output, timestep)
         transition['next_obs'] = {**transition['next_obs'], **comm}
         return transition
 
@@ -347,7 +348,8 @@ class ATOCMAPPOPolicy(PPOPolicy):
 class ATOCMAPPOCommandModePolicy(ATOCMAPPOPolicy, DummyCommandModePolicy):
     """
     Overview:
-        Command-mode twin of ``ATOCMAPPOPolicy``, looked up by DI-engine's serial pipelines (``ding -m serial_onpolicy``).
+        Command-mode twin of ``ATOCMAPPOPolicy``, looked up by DI-engine's serial pipelines
+        (``ding -m serial_onpolicy``).
     """
 
 

@@ -1,4 +1,4 @@
-"""Specification of ding_atoc_mappo: ATOC's communication in DI-engine's MAPPO (model ATOCMAVAC, policy on PPOPolicy)."""
+"""Specification of ding_atoc_mappo: ATOC's communication in DI-engine's MAPPO (model ATOCMAVAC, policy on PPO)."""
 import copy
 
 import pytest
