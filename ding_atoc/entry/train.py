@@ -27,6 +27,7 @@ from easydict import EasyDict
 
 from ..batched import TensorReplayBuffer, batched_collector, batched_envs, batched_evaluator, batched_learner
 from ..distributed import is_distributed
+from .allocator import keep_freed_memory
 from .checkpoint import check_resumable, load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
 from .middleware import (EvalRecorder, budget_checker, checkpointer, collection_limiter, final_evaluation,
@@ -100,6 +101,7 @@ def train(
         folder, evaluates, logs and writes checkpoints. Budgets and counters are per rank.
     """
     check_budgets(max_env_step=max_env_step, max_train_iter=max_train_iter, save_every_s=save_every_s)
+    keep_freed_memory()  # no page faults on every step's fresh activations (allocator.py; results unchanged)
     main_config, create_config = input_cfg
     check_config(main_config, create_config)
     identity = run_identity(main_config, create_config, seed)
