@@ -231,6 +231,11 @@ class _SerialRounds(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        if ctx.graphs is None:  # each round's graph is freed by the first backward, to free its memory early
+            raise RuntimeError(
+                "backward through the channel's serial rounds a second time (retain_graph=True) is not supported: "
+                "run the forward again"
+            )
         sink = grad.shape[0]
         grad_state = torch.cat([grad, grad.new_zeros(1, grad.shape[1])], dim=0)
         needed = [w for w in ctx.weights if w.requires_grad]

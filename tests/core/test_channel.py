@@ -145,3 +145,11 @@ def test_padding_a_round_with_empty_groups_changes_no_output_or_gradient(channel
         results.append((integrated, *torch.autograd.grad(integrated.square().sum(), [thought, *channel.parameters()])))
     for unpadded, padded in zip(*results):
         torch.testing.assert_close(padded, unpadded, rtol=0, atol=1e-12)
+
+
+def test_a_second_backward_through_the_rounds_says_what_to_do():
+    thought = torch.randn(4, 7, 8, requires_grad=True)
+    integrated, _ = integrate_groups(BiLSTMChannel(8), thought, overlapping_structure(4, 7, 2, 'cpu'))
+    integrated.sum().backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match='a second time .* run the forward again'):
+        integrated.sum().backward()
