@@ -89,23 +89,12 @@ def build(n_agent: int, batch: int, cuda: bool) -> Tuple[object, Callable[[], Li
 
 def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Optional[float]]:
     """One measurement with the ``ding_atoc`` importable from ``sys.path`` (the commit measured); milliseconds."""
-    import time
-
     import torch
     torch.set_num_threads(1)
     policy, listed, stacked, collect_times = build(n_agent, batch, cuda)
 
     def timed(make, mixed: bool = False) -> float:
-        policy._cfg.learn.mixed_precision = mixed
-        times = []
-        for call in range(3 + repeat):
-            data = make()
-            sync(cuda)
-            start = time.perf_counter()
-            policy.learn_mode.forward(data)
-            sync(cuda)
-            times.append(time.perf_counter() - start)
-        return statistics.median(times[3:]) * 1e3
+        return statistics.median(learn_step_times(policy, make, mixed, cuda, repeat)) * 1e3
 
     new_code = hasattr(policy, '_stacked_batch')  # learns from stacked batches, has mixed precision
     return {
@@ -114,6 +103,22 @@ def measure(n_agent: int, batch: int, repeat: int, cuda: bool) -> Dict[str, Opti
         'learn_bf16': timed(stacked, mixed=True) if new_code else None,
         'collect': statistics.median(collect_times[1:]) * 1e3,
     }
+
+
+def learn_step_times(policy, make: Callable[[], object], mixed: bool, cuda: bool, repeat: int,
+                     warmup: int = 3) -> List[float]:
+    """Seconds of each of ``repeat`` calls of ``learn_mode.forward`` on a new batch from ``make``, after ``warmup``."""
+    import time
+    policy._cfg.learn.mixed_precision = mixed
+    times = []
+    for _ in range(warmup + repeat):
+        data = make()
+        sync(cuda)
+        start = time.perf_counter()
+        policy.learn_mode.forward(data)
+        sync(cuda)
+        times.append(time.perf_counter() - start)
+    return times[warmup:]
 
 
 def sync(cuda: bool) -> None:

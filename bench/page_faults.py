@@ -45,18 +45,13 @@ def measure(n_agent: int, batch: int, mixed: bool, keep: bool, repeat: int) -> D
         assert keep_freed_memory(), 'keep_freed_memory needs glibc'
     torch.set_num_threads(1)
     sys.path.insert(0, ROOT)
-    from bench.old_vs_new import build
+    from bench.old_vs_new import build, learn_step_times
     policy, _, stacked, _ = build(n_agent, batch, cuda=False)
-    policy._cfg.learn.mixed_precision = mixed
-    times, faults = [], []
-    for call in range(3 + repeat):
-        data = stacked()
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        start = time.perf_counter()
-        policy.learn_mode.forward(data)
-        times.append(time.perf_counter() - start)
-        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    return {'ms': statistics.median(times[3:]) * 1e3, 'faults': statistics.mean(faults[3:])}
+    learn_step_times(policy, stacked, mixed, cuda=False, repeat=0)  # warm-up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    times = learn_step_times(policy, stacked, mixed, cuda=False, repeat=repeat, warmup=0)
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeat  # batches made included
+    return {'ms': statistics.median(times) * 1e3, 'faults': faults}
 
 
 def run_worker(n_agent: int, batch: int, mixed: bool, keep: bool, repeat: int) -> Dict[str, float]:

@@ -30,7 +30,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's bench, ding_atoc
-from bench.old_vs_new import build, sync  # noqa: E402
+from bench.old_vs_new import build, learn_step_times, sync  # noqa: E402
 
 MATMULS = (torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default,
            torch.ops.aten.baddbmm.default)
@@ -70,16 +70,7 @@ def replay_floor(products: Counter, dtype: torch.dtype, device: str, repeat: int
 
 def learn_step_time(policy, stacked: Callable[[], dict], mixed: bool, cuda: bool, repeat: int) -> float:
     """Median seconds of ``learn_mode.forward`` on stacked batches, after 2 warm-up calls."""
-    policy._cfg.learn.mixed_precision = mixed
-    times = []
-    for _ in range(2 + repeat):
-        data = stacked()
-        sync(cuda)
-        start = time.perf_counter()
-        policy.learn_mode.forward(data)
-        sync(cuda)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[2:])
+    return statistics.median(learn_step_times(policy, stacked, mixed, cuda, repeat, warmup=2))
 
 
 def measure_cell(n_agent: int, batch: int, rounds: int, repeat: int, cuda: bool) -> Dict[str, float]:

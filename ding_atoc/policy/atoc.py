@@ -27,7 +27,7 @@ from ding.utils.data import default_collate, default_decollate
 from ..model.grouping import NO_AGENT, group_mean
 from ..distributed import is_distributed, sync_gradients
 from ..obs_keys import AGENT_STATE
-from .channel_conditions import ChannelConditions
+from .channel_conditions import CHANNEL_CONDITIONS_CONFIG, ChannelConditions
 from .comm_stats import CommunicationStats
 from .gain_queue import CommunicationGainQueue, SharedGainQueue
 from .structure_memory import StructureMemory
@@ -70,14 +70,7 @@ class DingATOCPolicy(Policy):
         # (int) T: steps a communication structure lasts before initiators are decided again (1: every step).
         comm_interval=15,
         # Communication under real conditions, in collection, evaluation and learning alike.
-        channel_conditions=dict(
-            # (int) d: a message is delivered d steps after it was sent (0: at once).
-            delay=0,
-            # (float) Each message is lost with this probability; the sender is left out of that integration.
-            drop_prob=0.0,
-            # (int or None) Messages older than this many steps are not used (None: no limit).
-            max_age=None,
-        ),
+        channel_conditions=CHANNEL_CONDITIONS_CONFIG,
         model=dict(
             # (int) Size of a thought h_i; even, since each direction of the BiLSTM channel has half of it.
             thought_size=64,

@@ -23,7 +23,7 @@ from ..model.atoc_mappo import (COMM_CHANNEL_STATE, COMM_GATE, COMM_GATE_DECIDED
 from ..model.grouping import NO_AGENT, group_mean
 from ..obs_keys import AGENT_STATE
 from .atoc import DingATOCPolicy
-from .channel_conditions import ChannelConditions
+from .channel_conditions import CHANNEL_CONDITIONS_CONFIG, ChannelConditions
 from .comm_stats import CommunicationStats
 from .gain_queue import CommunicationGainQueue
 from .structure_memory import StructureMemory
@@ -48,14 +48,7 @@ class ATOCMAPPOPolicy(PPOPolicy):
             # (int) T: steps a communication structure lasts before the gates decide again (1: every step).
             comm_interval=15,
             # Communication under real conditions, in collection, evaluation and learning alike.
-            channel_conditions=dict(
-                # (int) d: a message is delivered d steps after it was sent (0: at once).
-                delay=0,
-                # (float) Each message is lost with this probability; the sender is left out of that integration.
-                drop_prob=0.0,
-                # (int or None) Messages older than this many steps are not used (None: no limit).
-                max_age=None,
-            ),
+            channel_conditions=CHANNEL_CONDITIONS_CONFIG,
             model=dict(
                 # (str) How the gate learns. 'policy' (default, the reference notes): the gate's Bernoulli decision is
                 # part of the action, so PPO's clipped ratio trains it with the advantage of the whole step

@@ -10,6 +10,16 @@ import torch
 from ..model.grouping import NO_AGENT, count_members
 from .env_rows import grown, reset_rows, rows_needed
 
+#: The policies' ``channel_conditions`` config (``ding_atoc``, ``ding_atoc_mappo``): the defaults, no loss or delay.
+CHANNEL_CONDITIONS_CONFIG = dict(
+    # (int) d: a message is delivered d steps after it was sent (0: at once).
+    delay=0,
+    # (float) Each message is lost with this probability; the sender is left out of that integration.
+    drop_prob=0.0,
+    # (int or None) Messages older than this many steps are not used (None: no limit).
+    max_age=None,
+)
+
 #: Keys a transition gains when messages arrive late (``delay >= 1``): the observations the messages were
 #: computed from and the groups they were sent in, for this step and for the next (the target action).
 DELAY_KEYS = ('channel_state', 'next_channel_state', 'next_initiator', 'next_group', 'next_group_round')
