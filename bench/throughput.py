@@ -17,6 +17,7 @@ Overview:
 Usage:
     python bench/throughput.py --n-agent 10 --env-step 4000
     python bench/throughput.py --train --n-agent 10 --env-step 8000 [--against 490d848] [--config FILE]
+    python bench/throughput.py --train --n-agent 10 --env-step 8000 --schedule 256x10   # + 10 updates of 256
 """
 import argparse
 import os
@@ -107,14 +108,19 @@ def train_table(args: argparse.Namespace) -> str:
     """The ``--train`` comparison (see module doc), as a markdown table."""
     from bench.old_vs_new import checkout
     old_root = checkout(args.against)
-    runs = [(f'{args.against} (per-env)', old_root, None), ('this checkout, --collector per-env', ROOT, 'per-env'),
-            ('this checkout, batched (default)', ROOT, 'batched')]
+    runs = [(f'{args.against} (per-env)', old_root, None, args.config),
+            ('this checkout, --collector per-env', ROOT, 'per-env', args.config),
+            ('this checkout, batched (default)', ROOT, 'batched', args.config)]
+    for schedule in args.schedule:
+        batch, updates = map(int, schedule.split('x'))
+        runs.append((f'this checkout, batched, {updates} updates of {batch}', ROOT, 'batched',
+                     schedule_config(os.path.join(ROOT, args.config), batch, updates)))
     lines = ['| code | env steps | train iters | replay ratio | process s | env steps/s (process) | '
              'env steps/s (run) | speed-up (run) |', '|---|---|---|---|---|---|---|---|']
     base = None
-    for name, root, collector in runs:
+    for name, root, collector, config in runs:
         folder = os.path.join(os.path.abspath(args.out), f'train_{len(lines)}_{int(time.time())}')
-        row = train_run(root, args.config, args.n_agent, args.env_step, collector, folder)
+        row = train_run(root, config, args.n_agent, args.env_step, collector, folder)
         per_s = row['env_steps'] / row['run_s']
         base = base or per_s
         lines.append(f"| {name} | {row['env_steps']} | {row['train_iter']} | {row['ratio']:.2f} | "
@@ -122,6 +128,17 @@ def train_table(args: argparse.Namespace) -> str:
                      f"{per_s / base:.1f}x |")
         print(lines[-1], flush=True)
     return '\n'.join(lines)
+
+
+def schedule_config(base: str, batch: int, updates: int) -> str:
+    """A config file (in a temporary folder) that is ``base`` learning ``updates`` steps of ``batch`` per collection."""
+    import tempfile
+    path = os.path.join(tempfile.mkdtemp(prefix='schedule_'), f'b{batch}_u{updates}_config.py')
+    with open(path, 'w') as f:
+        f.write(f'from ding.config import read_config\n\nmain_config, create_config = read_config({base!r})\n'
+                f'main_config.policy.learn.batch_size = {batch}\n'
+                f'main_config.policy.learn.update_per_collect = {updates}\n')
+    return path
 
 
 def markdown_table(rows: List[Dict], reference: str) -> str:
@@ -145,6 +162,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--out', default=os.path.join('bench', 'results', 'throughput'))
     parser.add_argument('--train', action='store_true', help='time `ding-atoc train`, old commit against this one')
     parser.add_argument('--against', default='490d848', help='with --train: the older commit')
+    parser.add_argument('--schedule', nargs='*', default=[], metavar='BxU',
+                        help='with --train: also this checkout learning U steps of batch B per collection')
     parser.add_argument('--config', default=os.path.join('configs', 'cooperative_navigation', 'ding_atoc_config.py'),
                         help='with --train: config file, relative to the repository')
     args = parser.parse_args(argv)

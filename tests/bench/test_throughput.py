@@ -31,3 +31,14 @@ def test_the_table_gives_the_reference_speed_up_over_each_policy():
     table = throughput.markdown_table(rows, 'ding_atoc')
     assert '| ding_atoc | 4000 | 10.0 | 400.0 | 1.0x |' in table
     assert '| atoc | 4000 | 80.0 | 50.0 | 8.0x |' in table
+
+
+def test_a_schedule_config_is_the_base_config_with_only_the_learning_schedule_changed():
+    from ding.config import read_config
+    from tests import tiny
+    base = tiny.config_path('cooperative_navigation', 'ding_atoc')
+    main_config, create_config = read_config(throughput.schedule_config(base, 256, 10))
+    reference, reference_create = read_config(base)
+    assert (main_config.policy.learn.batch_size, main_config.policy.learn.update_per_collect) == (256, 10)
+    reference.policy.learn.batch_size, reference.policy.learn.update_per_collect = 256, 10
+    assert main_config == reference and create_config == reference_create
