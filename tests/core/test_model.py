@@ -27,6 +27,41 @@ def test_channel_equals_a_packed_bidirectional_lstm(length):
     assert torch.allclose(ours_input.grad, reference_input.grad, atol=1e-6)
 
 
+@pytest.mark.parametrize('length', [[5, 1, 3, 2], [5, 5, 5, 5], [1, 1, 1, 1]])
+def test_channel_gradients_of_every_weight_equal_those_of_a_packed_bidirectional_lstm(length):
+    # The unrolled channel writes its backward out: every input and LSTM weight gets nn.LSTM's gradient.
+    channel = BiLSTMChannel(thought_size=6).double()
+    length = torch.tensor(length)
+    valid = torch.arange(5).unsqueeze(0) < length.unsqueeze(1)
+    weight = torch.randn(4, 5, 6, dtype=torch.double) * valid.unsqueeze(-1)
+    sequence = torch.randn(4, 5, 6, dtype=torch.double)
+    grads = []
+    for ours in (True, False):
+        channel.zero_grad()
+        inputs = sequence.clone().requires_grad_()
+        if ours:
+            output = channel(inputs, length)
+        else:
+            packed = pack_padded_sequence(inputs, length, batch_first=True, enforce_sorted=False)
+            output, _ = pad_packed_sequence(channel.lstm(packed)[0], batch_first=True, total_length=5)
+        (output * weight).sum().backward()
+        grads.append([inputs.grad] + [p.grad.clone() for p in channel.parameters()])
+    for mine, theirs in zip(*grads):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-10)
+
+
+def test_channel_backward_passes_gradcheck():
+    channel = BiLSTMChannel(thought_size=4).double()
+    integrate, weights = channel.integrator()
+    sequence = torch.randn(3, 4, 4, dtype=torch.double, requires_grad=True)
+    length = torch.tensor([4, 2, 1])
+    leaves = [w.detach().requires_grad_() for w in weights]
+    assert torch.autograd.gradcheck(
+        lambda x, w_ih, b, w_hh: integrate.func(x, length, weight_ih=w_ih, bias=b, weight_hh=w_hh),
+        (sequence, *leaves)
+    )
+
+
 CHANNEL_TYPES = ['bilstm', 'attention']
 
 
