@@ -83,93 +83,30 @@ class BiLSTMChannel(nn.Module):
 def _unrolled_bilstm(sequence: torch.Tensor, length: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor,
                      weight_hh: torch.Tensor) -> torch.Tensor:
     """``BiLSTMChannel.forward`` on weights from ``BiLSTMChannel.integrator`` (gates ordered i, f, o, g)."""
-    return _UnrolledBiLSTM.apply(sequence, length, weight_ih, bias, weight_hh)
-
-
-class _UnrolledBiLSTM(torch.autograd.Function):
-    """
-    Overview:
-        The unrolled bidirectional LSTM of ``BiLSTMChannel`` with its backward written out. Through autograd op by
-        op, each of the m + 1 steps recorded about a dozen nodes, and the channel runs in a dozen serial rounds per
-        learn step: the bookkeeping and the many small backward kernels cost more than the arithmetic. Here the
-        forward records nothing but the activations it keeps, and the backward walks the steps in reverse with one
-        batched product per step; the weight gradients are one product each over all steps.
-
-        Both directions advance together: step s reads the forward direction at position s and the backward
-        direction at position L - 1 - s. The backward direction holds its state at zero on padding (its first
-        steps), so it starts at each group's last member.
-    """
-
-    @staticmethod
-    def forward(ctx, sequence: torch.Tensor, length: torch.Tensor, weight_ih: torch.Tensor, bias: torch.Tensor,
-                weight_hh: torch.Tensor) -> torch.Tensor:
-        count, max_length, _ = sequence.shape
-        hidden = weight_hh.shape[1]
-        # Both directions' input projections of every member in one product.
-        projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
-        by_step = torch.stack([projected[:, :, 0], projected[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, 4H)
-        present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
-        keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
-        keep = keep.to(projected.dtype)
-        h = c = projected.new_zeros(2, count, hidden)
-        states, cells, sigmoid_gates, cell_gates, tanh_cells = [h], [c], [], [], []
-        for step in range(max_length):
-            gates = torch.baddbmm(by_step[step], h, weight_hh)  # (2, N, 4H), both directions
-            sigmoid_gate, cell_gate = gates[..., :3 * hidden].sigmoid(), gates[..., 3 * hidden:].tanh()
-            input_gate, forget_gate, output_gate = sigmoid_gate.split(hidden, dim=-1)
-            c = torch.addcmul(forget_gate * c, input_gate, cell_gate) * keep[step]
-            tanh_cell = c.tanh()
-            h = output_gate * tanh_cell
-            states.append(h)
-            cells.append(c)
-            sigmoid_gates.append(sigmoid_gate)
-            cell_gates.append(cell_gate)
-            tanh_cells.append(tanh_cell)
-        states = torch.stack(states)  # (L + 1, 2, N, H), the zero initial state first
-        ctx.save_for_backward(
-            sequence, weight_ih, weight_hh, keep, states, torch.stack(cells), torch.stack(sigmoid_gates),
-            torch.stack(cell_gates), torch.stack(tanh_cells)
-        )
-        forward_output, backward_output = states[1:].unbind(1)  # (L, N, H) each, backward in reverse order
-        return torch.cat([forward_output, backward_output.flip(0)], dim=-1).transpose(0, 1)
-
-    @staticmethod
-    def backward(ctx, grad_output: torch.Tensor):
-        sequence, weight_ih, weight_hh, keep, states, cells, sigmoid_gates, cell_gates, tanh_cells = ctx.saved_tensors
-        count, max_length, size = sequence.shape
-        hidden = weight_hh.shape[1]
-        dtype = states.dtype  # under autocast the activations are bf16: the backward computes in it too
-        by_position = grad_output.to(dtype).reshape(count, max_length, 2, hidden)
-        grad_states = torch.stack([by_position[:, :, 0], by_position[:, :, 1].flip(1)]).permute(2, 0, 1, 3)  # (L, 2, N, H)
-        weight_hh_t = weight_hh.to(dtype).transpose(1, 2)
-        grad_h = grad_c = states.new_zeros(2, count, hidden)
-        grad_gates = []
-        for step in reversed(range(max_length)):
-            sigmoid_gate, cell_gate, tanh_cell = sigmoid_gates[step], cell_gates[step], tanh_cells[step]
-            input_gate, forget_gate, output_gate = sigmoid_gate.split(hidden, dim=-1)
-            grad_h = grad_h + grad_states[step]
-            # c = (f * c_prev + i * g) * keep, h = o * tanh(c)
-            grad_c = (grad_c + grad_h * output_gate * (1 - tanh_cell * tanh_cell)) * keep[step]
-            grad_sigmoid = torch.cat([grad_c * cell_gate, grad_c * cells[step], grad_h * tanh_cell], dim=-1)
-            grad_gate = torch.cat(
-                [grad_sigmoid * sigmoid_gate * (1 - sigmoid_gate), grad_c * input_gate * (1 - cell_gate * cell_gate)],
-                dim=-1
-            )  # (2, N, 4H)
-            grad_gates.append(grad_gate)
-            grad_c = grad_c * forget_gate
-            grad_h = torch.bmm(grad_gate, weight_hh_t)
-        grad_gates = torch.stack(grad_gates[::-1])  # (L, 2, N, 4H), by step
-        # Each direction's recurrent weights: one product over all steps and groups.
-        grad_weight_hh = torch.bmm(
-            states[:-1].permute(1, 3, 0, 2).reshape(2, hidden, max_length * count),
-            grad_gates.permute(1, 0, 2, 3).reshape(2, max_length * count, 4 * hidden)
-        )
-        # Back to positions (the backward direction's step s is position L - 1 - s), then through the projection.
-        grad_projected = torch.stack([grad_gates[:, 0], grad_gates[:, 1].flip(0)], dim=2)  # (L, N, 2, 4H)
-        grad_projected = grad_projected.transpose(0, 1).reshape(count * max_length, 8 * hidden)
-        grad_sequence = (grad_projected @ weight_ih.to(dtype)).view(count, max_length, size)
-        grad_weight_ih = grad_projected.t() @ sequence.reshape(count * max_length, size).to(dtype)
-        return grad_sequence, None, grad_weight_ih, grad_projected.sum(dim=0), grad_weight_hh
+    count, max_length, _ = sequence.shape
+    hidden = weight_hh.shape[1]
+    # Both directions' input projections in one product; step s reads the forward direction at position s and the
+    # backward direction at position L - 1 - s.
+    # Tensors are taken apart with unbind and split rather than indexing: the backward of an index or a slice
+    # fills a zero tensor of the whole input per piece, theirs writes each gradient once.
+    projected = F.linear(sequence, weight_ih, bias).view(count, max_length, 2, 4 * hidden)
+    forward_input, backward_input = projected.unbind(2)
+    by_step = torch.stack([forward_input, backward_input.flip(1)]).permute(2, 0, 1, 3).unbind(0)  # L x (2, N, 4H)
+    # The backward direction holds its state at zero on padding (its first steps), so it starts at the last member.
+    present = torch.arange(max_length, device=sequence.device).unsqueeze(0) < length.unsqueeze(1)  # (N, L)
+    keep = torch.stack([torch.ones_like(present), present.flip(1)]).permute(2, 0, 1).unsqueeze(-1)  # (L, 2, N, 1)
+    keep = keep.to(forward_input.dtype)
+    h = c = forward_input.new_zeros(2, count, hidden)
+    outputs = []
+    for step in range(max_length):
+        gates = torch.baddbmm(by_step[step], h, weight_hh)  # (2, N, 4H), both directions
+        sigmoid_gates, cell_gate = gates.split([3 * hidden, hidden], dim=-1)
+        input_gate, forget_gate, output_gate = sigmoid_gates.sigmoid().split(hidden, dim=-1)
+        c = torch.addcmul(forget_gate * c, input_gate, cell_gate.tanh()) * keep[step]
+        h = output_gate * c.tanh()
+        outputs.append(h)
+    forward_output, backward_output = torch.stack(outputs).unbind(1)  # (L, N, H) each, backward in reverse order
+    return torch.cat([forward_output, backward_output.flip(0)], dim=-1).transpose(0, 1)
 
 
 def integrate_groups(
