@@ -22,13 +22,13 @@ from ding.policy.command_mode_policy_instance import DummyCommandModePolicy
 from ding.rl_utils import get_train_sample, v_1step_td_data, v_1step_td_error
 from ding.torch_utils import Adam, to_device
 from ding.utils import POLICY_REGISTRY
-from ding.utils.data import default_collate, default_decollate
 
-from ..model.grouping import NO_AGENT, group_mean
 from ..distributed import is_distributed, sync_gradients
+from ..model.grouping import NO_AGENT, group_mean
 from ..obs_keys import AGENT_STATE
 from .channel_conditions import CHANNEL_CONDITIONS_CONFIG, ChannelConditions
 from .comm_stats import CommunicationStats
+from .communicating import CommunicatingPolicy
 from .gain_queue import CommunicationGainQueue, SharedGainQueue
 from .structure_memory import StructureMemory
 
@@ -37,7 +37,7 @@ STRUCTURE_KEYS = ('initiator', 'group', 'group_round')
 
 
 @POLICY_REGISTRY.register('ding_atoc')
-class DingATOCPolicy(Policy):
+class DingATOCPolicy(Policy, CommunicatingPolicy):
     """
     Overview:
         ATOC with vectorized grouping and channel. ``model.communication=False`` is the no-communication ablation
@@ -426,24 +426,6 @@ class DingATOCPolicy(Policy):
         structure, renewed = memory.select(env_ids, count, fresh)
         return thought, structure, renewed
 
-    @staticmethod
-    def _transmit(
-            channel: ChannelConditions, stats: CommunicationStats, env_ids: Optional[List[int]],
-            obs: Dict[str, torch.Tensor],
-            structure: Dict[str, torch.Tensor], renewed: torch.Tensor
-    ) -> Dict[str, torch.Tensor]:
-        """
-        Overview:
-            The messages of this step's structure that arrive now (all of them, at once, on an ideal channel),
-            with ``renewed`` (whether their structure was decided when they were sent); records the statistics.
-        """
-        if not channel.active:
-            stats.update(structure)
-            return {**structure, 'renewed': renewed}
-        arrived = channel.transmit(env_ids, obs[AGENT_STATE], structure, renewed)
-        stats.update(structure, delivered=arrived, dropped=arrived.pop('dropped'))
-        return arrived
-
     def _record_gain(
             self, obs: Dict[str, torch.Tensor], actor: Dict[str, torch.Tensor], arrived: Dict[str, torch.Tensor]
     ) -> None:
@@ -522,32 +504,9 @@ class DingATOCPolicy(Policy):
         self._eval_memory.reset(data_id)
         self._eval_channel.reset(data_id)
 
-    def pop_communication_stats(self, mode: str) -> Dict[str, float]:
-        """
-        Overview:
-            Communication statistics of ``mode`` ('collect' or 'eval') since the last call: share of agent-steps
-            that initiated, groups formed, mean group size. See ``CommunicationStats.pop``.
-        """
-        stats = {'collect': '_collect_stats', 'eval': '_eval_stats'}
-        if mode not in stats:
-            raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
-        return getattr(self, stats[mode]).pop()
-
     def _per_env_or_stacked(self, data: Dict[Any, Any], step) -> Dict[Any, Any]:
         """``step(obs, env_ids)`` on stacked observations as they come, or on DI-engine's per-env ones collated."""
-        if _is_stacked(data):
-            return step(data, None)
-        env_ids = list(data.keys())
-        return self._decollate(env_ids, step(self._collate(data), env_ids))
-
-    def _collate(self, data: Dict[int, Any]) -> Dict[str, torch.Tensor]:
-        obs = default_collate(list(data.values()))
-        return to_device(obs, self._device) if self._cuda else obs
-
-    def _decollate(self, env_ids: List[int], output: Dict[str, torch.Tensor]) -> Dict[int, Any]:
-        if self._cuda:
-            output = to_device(output, 'cpu')
-        return {env_id: out for env_id, out in zip(env_ids, default_decollate(output))}
+        return step(data, None) if _is_stacked(data) else self._per_env(data, step)
 
 
 @POLICY_REGISTRY.register('ding_atoc_command')

@@ -15,22 +15,22 @@ from ding.policy import PPOPolicy
 from ding.policy.command_mode_policy_instance import DummyCommandModePolicy
 from ding.torch_utils import Adam, to_device
 from ding.utils import POLICY_REGISTRY, deep_merge_dicts
-from ding.utils.data import default_collate, default_decollate
+from ding.utils.data import default_collate
 from easydict import EasyDict
 
 from ..model.atoc_mappo import (COMM_CHANNEL_STATE, COMM_GATE, COMM_GATE_DECIDED, COMM_GROUP, COMM_GROUP_ROUND,
                                 COMM_KEYS, COMM_RENEWED)
 from ..model.grouping import NO_AGENT, group_mean
 from ..obs_keys import AGENT_STATE
-from .atoc import DingATOCPolicy
 from .channel_conditions import CHANNEL_CONDITIONS_CONFIG, ChannelConditions
 from .comm_stats import CommunicationStats
+from .communicating import CommunicatingPolicy
 from .gain_queue import CommunicationGainQueue
 from .structure_memory import StructureMemory
 
 
 @POLICY_REGISTRY.register('ding_atoc_mappo')
-class ATOCMAPPOPolicy(PPOPolicy):
+class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
     """
     Overview:
         MAPPO with ATOC's communication. ``model.communication=False`` is the no-communication ablation (MAPPO with
@@ -300,7 +300,7 @@ class ATOCMAPPOPolicy(PPOPolicy):
         if memory.due(env_ids, len(env_ids)).any():
             fresh = self._model.decide_structure(obs, thought, self._model.gate_logit(thought), sample_gate)
         structure, renewed = memory.select(env_ids, len(env_ids), fresh)
-        arrived = DingATOCPolicy._transmit(channel, stats, env_ids, obs, structure, renewed)
+        arrived = self._transmit(channel, stats, env_ids, obs, structure, renewed)
         comm = {
             COMM_GROUP: arrived['group'],
             COMM_GROUP_ROUND: arrived['group_round'],
@@ -313,28 +313,6 @@ class ATOCMAPPOPolicy(PPOPolicy):
             comm[COMM_CHANNEL_STATE] = arrived['channel_state']
         output = model.forward({**obs, **comm}, mode='compute_actor_critic', thought=thought)
         return comm, output
-
-    def pop_communication_stats(self, mode: str) -> Dict[str, float]:
-        """
-        Overview:
-            Communication statistics of ``mode`` ('collect' or 'eval') since the last call, as ding_atoc's DDPG
-            policy reports them (``CommunicationStats.pop``).
-        """
-        stats = {'collect': '_collect_stats', 'eval': '_eval_stats'}
-        if mode not in stats:
-            raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
-        return getattr(self, stats[mode]).pop()
-
-    def _per_env(self, data: Dict[int, Any], step) -> Dict[int, Any]:
-        """``step(obs, env_ids)`` on DI-engine's per-env observations collated, its output split per env again."""
-        env_ids = list(data.keys())
-        obs = default_collate(list(data.values()))
-        if self._cuda:
-            obs = to_device(obs, self._device)
-        output = step(obs, env_ids)
-        if self._cuda:
-            output = to_device(output, 'cpu')
-        return {env_id: out for env_id, out in zip(env_ids, default_decollate(output))}
 
 
 @POLICY_REGISTRY.register('ding_atoc_mappo_command')
