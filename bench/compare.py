@@ -24,6 +24,7 @@ Usage:
 """
 import argparse
 import csv
+import glob
 import json
 import math
 import os
@@ -111,7 +112,9 @@ def _train_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_st
     write_csv('curve.csv', rows)
     result = {'env': env, 'policy': label or policy, 'settings': settings or {}, 'n_agent': n_agent, 'seed': seed,
               'budget': env_step, 'entry': entry, 'status': status, 'error': error,
-              'wall_s': round(time.time() - start, 1), 'final': rows[-1] if rows else None}
+              # a resumed cell's curve counts the wall time of its earlier invocations too
+              'wall_s': round(max([time.time() - start] + [float(row['wall_s']) for row in rows[-1:]]), 1),
+              'final': rows[-1] if rows else None}
     # result.json marks the cell finished: written atomically, so a crash never leaves one the next run cannot read
     with atomic_path('result.json') as temporary, open(temporary, 'w') as f:
         json.dump(result, f, indent=1)
@@ -135,15 +138,32 @@ def _train_serial(config: Tuple[dict, dict], seed: int, env_step: int, start: fl
 
 
 def _train_task(config: Tuple[dict, dict], seed: int, env_step: int, start: float) -> List[Dict[str, float]]:
-    """A cell through ``ding-atoc train``'s task pipeline, which evaluates at the end too; its eval log is the curve."""
+    """
+    Overview:
+        A cell through ``ding-atoc train``'s task pipeline, which evaluates at the end too; its eval log is the
+        curve. A cell stopped midway (a session's end, a crash) resumes from its run's latest checkpoint, so a long
+        cell can span several invocations.
+    """
     from ding_atoc.entry.middleware import read_eval_log
     from ding_atoc.entry.report import task_metrics
+    from ding_atoc.entry.checkpoint import load_checkpoint
+    from ding_atoc.entry.run_folder import folder_of_checkpoint
     from ding_atoc.entry.train import train
-    summary = train(config, seed=seed, max_env_step=env_step, progress=False)
-    rows = read_eval_log(os.path.join(summary['exp_name'], 'eval_log.csv'))
+    resume = latest_checkpoint('.')
+    if resume is not None and load_checkpoint(resume)['env_step'] >= env_step:
+        run = folder_of_checkpoint(resume)  # trained to the budget, stopped before its result was written
+    else:
+        run = train(config, seed=seed, max_env_step=env_step, resume=resume, progress=False)['exp_name']
+    rows = read_eval_log(os.path.join(run, 'eval_log.csv'))
     # The columns of the serial cells, plus the messages the evaluation sent (how much a policy talks).
     keep = ['env_step', 'wall_s', 'eval_return', INITIATOR_SHARE, MESSAGES] + (task_metrics(rows[-1]) if rows else [])
     return [{key: row[key] for key in keep if key in row} for row in rows]
+
+
+def latest_checkpoint(folder: str) -> Optional[str]:
+    """The newest ``ckpt_latest.pth.tar`` of the runs in a cell's folder (None: nothing to resume)."""
+    paths = glob.glob(os.path.join(folder, '*', 'ckpt', 'ckpt_latest.pth.tar'))
+    return max(paths, key=os.path.getmtime) if paths else None
 
 
 def cell_config(env: str, policy: str, n_agent: Optional[int], settings: Dict[str, str]) -> Tuple[dict, dict]:

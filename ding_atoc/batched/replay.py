@@ -51,8 +51,10 @@ class TensorReplayBuffer:
         """
         count = _leading_dim(batch)
         if self._storage is None:
-            self._storage = _map(batch, lambda value: value.new_zeros((self.capacity, ) + value.shape[1:]).to(
-                self.device))
+            # Uninitialised: only written rows are ever sampled, and untouched pages cost neither time nor memory
+            # (zero-filling 100k transitions of 50 agents took 10 s at the start of every run).
+            self._storage = _map(batch, lambda value: torch.empty((self.capacity, ) + value.shape[1:],
+                                                                  dtype=value.dtype, device=self.device))
         slots = (self._next + torch.arange(count, device=self.device)) % self.capacity
         _check_and_write(self._storage, batch, slots, '')
         self._next = (self._next + count) % self.capacity

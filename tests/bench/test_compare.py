@@ -119,3 +119,27 @@ def test_a_task_pipeline_cell_reproduces_its_curve_and_records_messages(tmp_path
     assert float(rows[-1]['env_step']) == 800 and 'occupied_landmarks' in rows[-1]
     assert [r['eval_return'] for r in rows] == [r['eval_return'] for r in curve(second)]
     assert all(0.0 <= float(r[compare.INITIATOR_SHARE]) <= 1.0 and float(r[compare.MESSAGES]) >= 0 for r in rows)
+
+
+def test_a_task_pipeline_cell_stopped_midway_resumes_from_its_checkpoint(tmp_path):
+    folder = str(tmp_path / 'cell')
+    first = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 400, folder, entry='task')
+    assert first['status'] == 'finished', first['error']
+    os.remove(os.path.join(folder, 'result.json'))  # as if the session ended after the run's checkpoint at 400
+    resumed = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 800, folder, entry='task')
+    assert resumed['status'] == 'finished', resumed['error']
+    rows = curve(folder)
+    # One run, continued in its folder: the curve goes on from the checkpoint instead of starting again.
+    assert sorted(os.listdir(folder)) == ['curve.csv', 'result.json', 'run_seed1']
+    assert float(rows[0]['env_step']) == 0 and float(rows[-1]['env_step']) == 800
+    assert [float(r['env_step']) for r in rows] == sorted(float(r['env_step']) for r in rows)
+    assert float(rows[-1]['wall_s']) > float(first['final']['wall_s'])  # the wall time goes on, too
+
+
+def test_a_cell_trained_to_its_budget_before_its_result_was_written_is_not_trained_again(tmp_path):
+    folder = str(tmp_path / 'cell')
+    first = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 400, folder, entry='task')
+    os.remove(os.path.join(folder, 'result.json'))
+    again = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 400, folder, entry='task')
+    assert again['status'] == 'finished', again['error']
+    assert again['final'] == first['final'] and sorted(os.listdir(folder)) == ['curve.csv', 'result.json', 'run_seed1']

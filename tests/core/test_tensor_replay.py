@@ -38,6 +38,16 @@ def test_ring_keeps_the_newest_transitions_and_samples_stacked_batches(device):
     assert torch.equal(sample['obs']['agent_state'][:, 0, 0], sample['reward'][:, 0])
 
 
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_a_partly_filled_buffer_samples_only_the_rows_written(device):
+    buffer_ = TensorReplayBuffer(capacity=100000, device=device, seed=0)  # storage is left uninitialised
+    batch = transitions(4, device)
+    batch['reward'].fill_(7.0)
+    buffer_.push(batch)
+    rewards = torch.cat([buffer_.sample(4)['reward'] for _ in range(200)])
+    assert torch.all(rewards == 7.0)
+
 def test_same_seed_same_samples():
     buffers = [TensorReplayBuffer(capacity=50, seed=3) for _ in range(2)]
     for buffer_ in buffers:
