@@ -77,6 +77,7 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
         (``ding-atoc train``'s task pipeline: the batched path where the policy has one). Exceptions are recorded
         as a failed result. A cell another live process
         is running (two suites on one output folder) is left alone: the result says ``busy`` and nothing is written.
+        A cell finished at a smaller budget is extended from its checkpoint (task entry only).
     """
     from ding_atoc.entry.run_folder import FolderInUse, claim, release
     folder = os.path.abspath(folder)
@@ -86,9 +87,13 @@ def run_cell(env: str, policy: str, n_agent: Optional[int], seed: int, env_step:
     except FolderInUse:
         return {'policy': label or policy, 'seed': seed, 'status': 'busy (another process runs it)', 'wall_s': 0.0}
     try:
-        if finished(folder):  # another process finished it since this suite looked
-            with open(os.path.join(folder, 'result.json')) as f:
-                return json.load(f)
+        previous = finished_result(folder)
+        if previous is not None and previous['budget'] >= env_step:  # another process finished it meanwhile
+            return previous
+        if previous is not None and entry != 'task':
+            return {'policy': label or policy, 'seed': seed, 'wall_s': 0.0,
+                    'status': f"failed: finished at {previous['budget']} env steps; only --entry task cells go on "
+                              "from a checkpoint to a larger budget (use another --out)"}
         return _train_cell(env, policy, n_agent, seed, env_step, folder, settings, label, entry)
     finally:
         release(folder)
@@ -303,13 +308,20 @@ def write_csv(path: str, rows: List[Dict[str, float]]) -> None:
         writer.writerows(rows)
 
 
-def finished(folder: str) -> bool:
-    """A cell is done when it finished; a failed cell is run again by the next invocation."""
+def finished_result(folder: str) -> Optional[Dict]:
+    """The result of a cell that finished (at whatever budget), else None (a failed cell is run again)."""
     path = os.path.join(folder, 'result.json')
     if not os.path.isfile(path):
-        return False
+        return None
     with open(path) as f:
-        return json.load(f)['status'] == 'finished'
+        result = json.load(f)
+    return result if result['status'] == 'finished' else None
+
+
+def finished(folder: str, env_step: int) -> bool:
+    """A cell is done when it finished at a budget of ``env_step`` or more; a larger budget extends it."""
+    result = finished_result(folder)
+    return result is not None and result['budget'] >= env_step
 
 
 def read_results(out: str) -> List[Dict]:
@@ -442,7 +454,7 @@ def run_cells(cells: List[Tuple], workers: int) -> None:
         Run the cells (``run_cell`` argument tuples, the folder sixth) that have not finished yet, ``workers`` at a
         time, each in a worker process; print one line per cell as it ends.
     """
-    todo = [cell for cell in cells if not finished(cell[5])]
+    todo = [cell for cell in cells if not finished(cell[5], cell[4])]
     print(f'{len(cells)} cells, {len(cells) - len(todo)} already finished, running {len(todo)} '
           f'on {workers} workers', flush=True)
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:

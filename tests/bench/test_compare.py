@@ -68,10 +68,13 @@ def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):
     stamp = os.path.getmtime(result_file)
     compare.main(arguments)  # resumes: the finished cell is not run again, the failed one is
     assert os.path.getmtime(result_file) == stamp
-    assert compare.finished(os.path.dirname(result_file))
-    assert not compare.finished(compare.cell_dir(out, 'cooperative_navigation', 3, 'no_such_policy', 0))
+    assert compare.finished(os.path.dirname(result_file), 400)
+    assert not compare.finished(compare.cell_dir(out, 'cooperative_navigation', 3, 'no_such_policy', 0), 400)
     with open(result_file) as f:
         assert json.load(f)['final']['env_step'] == 400  # the collectors' count: one collection of 400
+    # A serial cell cannot go on from where it stopped: a larger budget is refused, the finished result is kept.
+    longer = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 0, 800, os.path.dirname(result_file))
+    assert 'only --entry task cells' in longer['status'] and os.path.getmtime(result_file) == stamp
 
 
 def test_on_policy_configs_go_to_the_on_policy_entry():
@@ -143,3 +146,16 @@ def test_a_cell_trained_to_its_budget_before_its_result_was_written_is_not_train
     again = compare.run_cell('cooperative_navigation', 'ding_atoc', 3, 1, 400, folder, entry='task')
     assert again['status'] == 'finished', again['error']
     assert again['final'] == first['final'] and sorted(os.listdir(folder)) == ['curve.csv', 'result.json', 'run_seed1']
+
+
+def test_a_larger_budget_extends_a_finished_task_pipeline_cell_from_its_checkpoint(tmp_path):
+    out = str(tmp_path / 'suite')
+    arguments = ['--env', 'cooperative_navigation', '--policies', 'ding_atoc', '--n-agent', '3', '--seeds', '1',
+                 '--workers', '1', '--entry', 'task', '--out', out]
+    assert compare.main(arguments + ['--env-step', '400']) == 0
+    folder = compare.cell_dir(out, 'cooperative_navigation', 3, 'ding_atoc', 1)
+    assert compare.finished(folder, 400) and not compare.finished(folder, 800)
+    assert compare.main(arguments + ['--env-step', '800']) == 0
+    (result, ) = compare.read_results(out)
+    assert result['status'] == 'finished' and result['budget'] == 800 and result['final']['env_step'] == 800
+    assert sorted(os.listdir(folder)) == ['curve.csv', 'result.json', 'run_seed1']  # the same run, continued
