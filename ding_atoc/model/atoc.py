@@ -82,7 +82,7 @@ class DingATOC(nn.Module):
             - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
             - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
             - channel_max_rounds (:obj:`Optional[int]`): serial channel rounds run per forward with static shapes \
-                (for CUDA graphs / ``torch.compile``); None: as many as each structure needs (compact batches, \
+                (for CUDA graphs); None: as many as each structure needs (compact batches, \
                 one read of the round sizes per forward).
         """
         super().__init__()

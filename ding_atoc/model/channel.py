@@ -123,10 +123,10 @@ def integrate_groups(
 
         Two schedules compute the same thing. By default (``max_rounds=None``) each round's groups are gathered
         into a compact batch; that needs the number of groups per round on the host, read once before the loop
-        (free on a CPU). With ``max_rounds`` set, shapes are static and nothing is read back, as CUDA graphs and
-        ``torch.compile`` need: every round runs over all group slots with the groups of other rounds masked out,
-        and ``max_rounds`` rounds always run; groups of later rounds are not integrated and are reported in the
-        returned overflow flag.
+        (free on a CPU). With ``max_rounds`` set, shapes are static and nothing is read back, as CUDA graphs need
+        (``torch.compile`` does not trace the rounds' own backward, which calls ``torch.autograd.grad``): every
+        round runs over all group slots with the groups of other rounds masked out, and ``max_rounds`` rounds
+        always run; groups of later rounds are not integrated and are reported in the returned overflow flag.
     Arguments:
         - channel (:obj:`nn.Module`): maps (sequence, length) to integrated sequences, e.g. ``BiLSTMChannel``; \
             its ``integrator()`` (the function and the weights it reads), where it has one, serves all rounds.

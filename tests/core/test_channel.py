@@ -1,6 +1,6 @@
 """
 Specification of the channel schedules: the compact per-round schedule (default) and the static-shape schedule
-(``max_rounds``, for CUDA graphs and ``torch.compile``) integrate the same thoughts with the same gradients, and
+(``max_rounds``, for CUDA graphs) integrate the same thoughts with the same gradients, and
 the static one reports the groups it could not fit.
 """
 import pytest
