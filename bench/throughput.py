@@ -10,7 +10,8 @@ Overview:
     With ``--train``, the whole ``ding-atoc train`` command instead (the README's main job, DI-engine's task
     pipeline, start-up and evaluations included): an older commit (default 490d848, DI-engine's per-env
     collector), this checkout with ``--collector per-env`` and with the batched path (the default), each in its
-    own process with one torch thread, one after the other; the table gives the replay ratio each trained with
+    own process with one torch thread, one after the other (``--threads``, ``--ranks``: also the batched path with
+    more torch threads, or data-parallel over ranks); the table gives the replay ratio each trained with
     (env-samples learned per env step: ``update_per_collect x batch_size / n_sample``) and env steps per second
     over the whole process and over the run itself (from its summary, start-up excluded).
 
@@ -18,6 +19,7 @@ Usage:
     python bench/throughput.py --n-agent 10 --env-step 4000
     python bench/throughput.py --train --n-agent 10 --env-step 8000 [--against 490d848] [--config FILE]
     python bench/throughput.py --train --n-agent 10 --env-step 8000 --schedule 256x10   # + 10 updates of 256
+    python bench/throughput.py --train --n-agent 50 --env-step 4000 --against none --no-per-env --threads 2 --ranks 2
 """
 import argparse
 import os
@@ -74,19 +76,25 @@ def measure(env: str, policy: str, n_agent: int, env_step: int, seed: int, setti
     return {'policy': policy, 'env_steps': steps['last'], 'wall_s': wall, 'steps_per_s': steps['last'] / wall}
 
 
-def train_run(root: str, config: str, n_agent: int, env_step: int, collector: Optional[str], folder: str) -> Dict:
+def train_run(root: str, config: str, n_agent: int, env_step: int, collector: Optional[str], folder: str,
+              threads: int = 1, ranks: int = 1) -> Dict:
     """
     Overview:
-        ``ding-atoc train`` of ``root``'s code and ``config`` in a fresh process in ``folder``, timed as a whole.
+        ``ding-atoc train`` of ``root``'s code and ``config`` in a fresh process in ``folder``, timed as a whole;
+        with ``ranks`` > 1, data-parallel under ``torchrun`` (every rank collects ``env_step`` env steps and learns
+        on its own batches with gradients averaged, so the env steps of the row are ``ranks x env_step`` at the
+        same replay ratio).
     Returns:
         - row (:obj:`Dict`): env steps, train iterations, replay ratio, wall seconds of the process and of the run.
     """
     import glob
     import json
     os.makedirs(folder)
-    command = [sys.executable, '-m', 'ding_atoc.entry.cli', 'train', '-c', os.path.join(root, config), '-s', '0',
-               '--n-agent', str(n_agent), '--env-step', str(env_step), '--no-progress']
-    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
+    launcher = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(ranks)] if ranks > 1 else \
+        [sys.executable]
+    command = launcher + ['-m', 'ding_atoc.entry.cli', 'train', '-c', os.path.join(root, config), '-s', '0',
+                          '--n-agent', str(n_agent), '--env-step', str(env_step), '--no-progress']
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS=str(threads), PYTHONWARNINGS='ignore')
     start = time.perf_counter()
     result = subprocess.run(command + (['--collector', collector] if collector else []), cwd=folder, env=env,
                             capture_output=True, text=True)
@@ -100,27 +108,34 @@ def train_run(root: str, config: str, n_agent: int, env_step: int, collector: Op
     exec(open(os.path.join(run, 'total_config.py')).read(), saved)  # DI-engine's saved config of the run
     policy = (saved.get('main_config') or saved['exp_config'])['policy']
     ratio = policy['learn']['update_per_collect'] * policy['learn']['batch_size'] / policy['collect']['n_sample']
-    return {'env_steps': summary['env_step'], 'train_iter': summary['train_iter'], 'ratio': ratio,
+    # Rank 0's summary counts one rank's steps; every rank learns as many samples per env step as it collects.
+    return {'env_steps': ranks * summary['env_step'], 'train_iter': summary['train_iter'], 'ratio': ratio,
             'process_s': wall, 'run_s': summary['wall_s'], 'eval_return': summary.get('eval_return')}
 
 
 def train_table(args: argparse.Namespace) -> str:
     """The ``--train`` comparison (see module doc), as a markdown table."""
     from bench.old_vs_new import checkout
-    old_root = checkout(args.against)
-    runs = [(f'{args.against} (per-env)', old_root, None, args.config),
-            ('this checkout, --collector per-env', ROOT, 'per-env', args.config),
-            ('this checkout, batched (default)', ROOT, 'batched', args.config)]
+    runs = [] if args.against == 'none' else [(f'{args.against} (per-env)', checkout(args.against), None,
+                                               args.config, 1, 1)]
+    if not args.no_per_env:
+        runs.append(('this checkout, --collector per-env', ROOT, 'per-env', args.config, 1, 1))
+    runs.append(('this checkout, batched (default)', ROOT, 'batched', args.config, 1, 1))
     for schedule in args.schedule:
         batch, updates = map(int, schedule.split('x'))
         runs.append((f'this checkout, batched, {updates} updates of {batch}', ROOT, 'batched',
-                     schedule_config(os.path.join(ROOT, args.config), batch, updates)))
+                     schedule_config(os.path.join(ROOT, args.config), batch, updates), 1, 1))
+    for threads in args.threads:
+        runs.append((f'this checkout, batched, {threads} torch threads', ROOT, 'batched', args.config, threads, 1))
+    for ranks in args.ranks:
+        runs.append((f'this checkout, batched, {ranks} ranks (torchrun, 1 thread each)', ROOT, 'batched',
+                     args.config, 1, ranks))
     lines = ['| code | env steps | train iters | replay ratio | process s | env steps/s (process) | '
              'env steps/s (run) | speed-up (run) |', '|---|---|---|---|---|---|---|---|']
     base = None
-    for name, root, collector, config in runs:
+    for name, root, collector, config, threads, ranks in runs:
         folder = os.path.join(os.path.abspath(args.out), f'train_{len(lines)}_{int(time.time())}')
-        row = train_run(root, config, args.n_agent, args.env_step, collector, folder)
+        row = train_run(root, config, args.n_agent, args.env_step, collector, folder, threads, ranks)
         per_s = row['env_steps'] / row['run_s']
         base = base or per_s
         lines.append(f"| {name} | {row['env_steps']} | {row['train_iter']} | {row['ratio']:.2f} | "
@@ -161,7 +176,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default=os.path.join('bench', 'results', 'throughput'))
     parser.add_argument('--train', action='store_true', help='time `ding-atoc train`, old commit against this one')
-    parser.add_argument('--against', default='490d848', help='with --train: the older commit')
+    parser.add_argument('--against', default='490d848', help='with --train: the older commit (none: no such row)')
+    parser.add_argument('--no-per-env', action='store_true', help='with --train: no --collector per-env row')
+    parser.add_argument('--threads', nargs='*', type=int, default=[], metavar='T',
+                        help='with --train: also the batched path with T torch threads in its one process')
+    parser.add_argument('--ranks', nargs='*', type=int, default=[], metavar='R',
+                        help='with --train: also the batched path data-parallel over R ranks (torchrun)')
     parser.add_argument('--schedule', nargs='*', default=[], metavar='BxU',
                         help='with --train: also this checkout learning U steps of batch B per collection')
     parser.add_argument('--config', default=os.path.join('configs', 'cooperative_navigation', 'ding_atoc_config.py'),

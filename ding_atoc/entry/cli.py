@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument('--collector', choices=COLLECTORS, default='auto',
                        help='auto (default): the batched env and a tensor replay buffer where the env and policy '
                        "support it, else DI-engine's per-env managers; batched: that or an error; per-env: DI-engine's")
+    train.add_argument('--parallel', type=int, default=None, metavar='C',
+                       help="DI-engine's parallel mode: a learner process (which owns the run folder) and C collector "
+                       "processes that send it transitions and dQ pairs and receive its weights (ding_atoc policies)")
     evaluate = commands.add_parser('eval', parents=[common], help='evaluate a checkpoint and write a GIF')
     evaluate.add_argument('--ckpt', required=True, help='checkpoint file')
     evaluate.add_argument('-s', '--seed', type=int, default=0)
@@ -94,6 +97,9 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == 'train':
         # Under `torchrun --nproc_per_node N`, every process is one rank of a data-parallel run.
         launched_ranks = int(os.environ.get('WORLD_SIZE', 1))
+        if args.parallel is not None and launched_ranks > 1:
+            raise ValueError(f"--parallel starts its own learner and collector processes: it cannot run under "
+                             f"torchrun (WORLD_SIZE={launched_ranks}); use one or the other")
         with DDPContext() if launched_ranks > 1 else contextlib.nullcontext():
             _train(args, main_config, create_config)
     else:
@@ -116,10 +122,22 @@ def _train(args: argparse.Namespace, main_config, create_config) -> None:
     budget = args.env_step
     if budget is None and args.train_iter is None:
         budget = main_config.get('max_env_step')
+    if args.parallel is not None:
+        from .parallel import train_parallel
+        if args.collector == 'batched':
+            raise ValueError("--parallel collects with DI-engine's per-env StepCollector: --collector batched does "
+                             "not apply to it")
+        if args.resume is not None:
+            raise ValueError("--parallel does not resume runs yet: resume without --parallel")
     for seed in seeds or [0]:
-        summary = train((main_config, create_config), seed=seed, max_env_step=budget,
-                        max_train_iter=args.train_iter, resume=args.resume, progress=not args.no_progress,
-                        save_every_s=args.save_every, collector=args.collector)
+        if args.parallel is not None:
+            summary = train_parallel((main_config, create_config), args.parallel, seed=seed, max_env_step=budget,
+                                     max_train_iter=args.train_iter, progress=not args.no_progress,
+                                     save_every_s=args.save_every)
+        else:
+            summary = train((main_config, create_config), seed=seed, max_env_step=budget,
+                            max_train_iter=args.train_iter, resume=args.resume, progress=not args.no_progress,
+                            save_every_s=args.save_every, collector=args.collector)
         if get_rank() == 0:
             print(format_summary({'seed': seed, **summary}), flush=True)
 

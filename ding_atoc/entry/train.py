@@ -10,7 +10,7 @@ import json
 import os
 import warnings
 from functools import partial
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ding.config import compile_config, save_config
 from ding.config.config import save_project_state
@@ -69,6 +69,7 @@ def train(
         progress: bool = True,
         save_every_s: float = 120.0,
         collector: str = 'auto',
+        use_collect_and_learn: Optional[Callable] = None,
 ) -> Dict[str, Any]:
     """
     Overview:
@@ -90,6 +91,9 @@ def train(
         - collector (:obj:`str`): ``'auto'``: the batched env, one policy call per step for every env and a tensor \
             replay buffer (``ding_atoc.batched``), where the env and the policy support it, else DI-engine's \
             per-env managers and buffer; ``'batched'``: the batched path or an error; ``'per-env'``: DI-engine's.
+        - use_collect_and_learn (:obj:`Optional[Callable]`): adds the middleware that brings the data and learns, \
+            called as ``_use_collect_and_learn`` (the default: collect in this process); the learner of DI-engine's \
+            parallel mode receives the collectors' data instead (``ding_atoc.entry.parallel``).
     Returns:
         - summary (:obj:`Dict[str, Any]`): final eval return, task metrics, communication statistics, paths (on \
             the other ranks of a data-parallel run: ``exp_name`` and ``rank``).
@@ -177,7 +181,8 @@ def train(
                 evaluate = interaction_evaluator(cfg, policy.eval_mode, evaluator_env)
             task.use(evaluate)
             task.use(recorder)
-            _use_collect_and_learn(cfg, policy, batched_env, collector_env, buffer_, max_env_step)
+            (use_collect_and_learn or _use_collect_and_learn)(cfg, policy, batched_env, collector_env, buffer_,
+                                                              max_env_step)
             task.use(budget_checker(max_env_step, max_train_iter))
             if world_size > 1:
                 task.use(finish_together())  # evaluation's stop_value and the budgets end every rank's run at once

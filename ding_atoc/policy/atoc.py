@@ -400,6 +400,8 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             arrived = self._transmit(self._collect_channel, self._collect_stats, env_ids, obs, structure, renewed)
             actor = self._model.compute_actor({'obs': obs, 'thought': thought, **arrived})
             # Learn mode shares this policy object (serial and task pipeline); dQ only matters to the attention unit.
+            # A collect-only policy records dQ where it is given a queue: DI-engine's parallel mode gives its
+            # collectors a ``GainOutbox`` (collect_mode.set_attribute('gain_queue', ...)) to send to the learner.
             if hasattr(self, '_gain_queue') and self._model.communication and not self._model.initiate_all:
                 self._record_gain(obs, actor, arrived)
             # DI-engine's noise wrapper perturbs and clips the action.

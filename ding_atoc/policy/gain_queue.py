@@ -1,8 +1,11 @@
 """
 Overview:
     The queue D of ATOC: (initiator observation, dQ) pairs, kept apart from the replay buffer, from which the
-    attention unit is trained as a binary classifier.
+    attention unit is trained as a binary classifier; and the outbox of a collector process that sends its pairs to
+    the learner's queue (DI-engine's parallel mode).
 """
+from typing import Optional, Tuple
+
 import torch
 
 from ..distributed import all_gather_rows
@@ -118,3 +121,47 @@ class SharedGainQueue(CommunicationGainQueue):
         self._unshared = []
         union = all_gather_rows(local[-self.capacity:])
         super().push(union[:, :-1], union[:, -1])
+
+
+class GainOutbox:
+    """
+    Overview:
+        Where the collect mode of a collector process without learn mode (DI-engine's parallel mode,
+        ``ding_atoc.entry.parallel``) records its (observation, dQ) pairs: give it to the policy with
+        ``policy.collect_mode.set_attribute('gain_queue', outbox)``. The pairs wait on the CPU until ``take``,
+        which hands over those recorded since the last call, to be sent to the learner and pushed into its queue.
+        Only the newest ``capacity`` pairs are kept (the learner's queue keeps no more).
+    Interfaces:
+        ``__init__``, ``push``, ``take``, ``__len__``, ``recorded``
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"learn.attention_queue_size must be an integer >= 1, got {capacity!r}")
+        self.capacity = capacity
+        #: pairs recorded since the outbox was made, taken or not
+        self.recorded = 0
+        self._obs, self._gain = [], []
+
+    def __len__(self) -> int:
+        return sum(len(gain) for gain in self._gain)
+
+    def push(self, obs: torch.Tensor, gain: torch.Tensor) -> None:
+        """Same arguments as ``CommunicationGainQueue.push``."""
+        self._obs.append(obs.detach().cpu())
+        self._gain.append(gain.detach().cpu())
+        self.recorded += len(gain)
+        if len(self) > self.capacity:
+            self._obs, self._gain = [torch.cat(self._obs)[-self.capacity:]], [torch.cat(self._gain)[-self.capacity:]]
+
+    def take(self) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """
+        Returns:
+            - pairs (:obj:`Optional[Tuple[torch.Tensor, torch.Tensor]]`): observations :math:`(N, D)` and dQ \
+                :math:`(N,)` recorded since the last call, oldest first; None when there are none.
+        """
+        if not self._gain:
+            return None
+        pairs = torch.cat(self._obs), torch.cat(self._gain)
+        self._obs, self._gain = [], []
+        return pairs

@@ -1,4 +1,6 @@
 """The pipeline-throughput benchmark: both policies get the reference's schedule, steps are counted, ratio is right."""
+import os
+
 import pytest
 
 from bench import throughput
@@ -42,3 +44,11 @@ def test_a_schedule_config_is_the_base_config_with_only_the_learning_schedule_ch
     assert (main_config.policy.learn.batch_size, main_config.policy.learn.update_per_collect) == (256, 10)
     reference.policy.learn.batch_size, reference.policy.learn.update_per_collect = 256, 10
     assert main_config == reference and create_config == reference_create
+
+
+@pytest.mark.parametrize('ranks', [1, 2])
+def test_a_train_run_counts_the_env_steps_of_every_rank_at_the_configs_replay_ratio(tmp_path, ranks):
+    config = os.path.join('configs', 'cooperative_navigation', 'ding_atoc_config.py')
+    row = throughput.train_run(throughput.ROOT, config, 3, 400, 'batched', str(tmp_path / 'run'), ranks=ranks)
+    assert row['env_steps'] == 400 * ranks and row['train_iter'] == 40  # each rank: one collection, 40 updates
+    assert row['ratio'] == pytest.approx(40 * 64 / 400)

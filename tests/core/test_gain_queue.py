@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from ding_atoc.policy.gain_queue import CommunicationGainQueue
+from ding_atoc.policy.gain_queue import CommunicationGainQueue, GainOutbox
 
 OBS = 3
 
@@ -87,3 +87,17 @@ def test_the_attention_unit_tells_situations_apart_only_when_one_outlier_cannot_
         prob = model.compute_initiator_prob(model.actor['encoder'](obs))
     opened = {s for s in (1.0, -1.0) if (prob[sign == s] > model.initiator_threshold).float().mean() > 0.9}
     assert opened == opens_for
+
+
+def test_an_outbox_hands_over_each_pair_once_oldest_first_keeping_the_newest_capacity():
+    outbox = GainOutbox(capacity=4)
+    assert outbox.take() is None
+    outbox.push(torch.zeros(3, OBS), torch.tensor([1., 2., 3.]))
+    outbox.push(torch.ones(2, OBS), torch.tensor([4., 5.]))
+    obs, gain = outbox.take()
+    assert gain.tolist() == [2., 3., 4., 5.] and obs[:, 0].tolist() == [0., 0., 1., 1.]
+    assert outbox.take() is None and outbox.recorded == 5  # counts every pair recorded, taken or dropped
+    queue = CommunicationGainQueue(10, OBS)
+    outbox.push(torch.ones(1, OBS), torch.tensor([6.]))
+    queue.push(*outbox.take())  # what the learner does with what a collector sends
+    assert len(queue) == 1
