@@ -223,10 +223,11 @@ def train_parallel(
                 _main, input_cfg, run, result_path, probe
             )
         except Exception as error:
+            nodes = '1' if collectors == 1 else f'1 to {collectors}'
             raise ParallelRunError(
-                f"parallel run stopped: a process failed or died ({type(error).__name__}: {_first_line(error)}); "
-                "the other processes were stopped (node 0 is the learner, nodes 1 to "
-                f"{collectors} the collectors; each process's own output is above)"
+                f"parallel run stopped: a process failed or died ({type(error).__name__}: {_first_line(error)}), "
+                f"and the others were stopped (learner: node 0, collectors: nodes {nodes}); the traceback of a "
+                "process that raised is chained below, the output of one that died is above"
             ) from error
         if not os.path.isfile(result_path):
             raise ParallelRunError("parallel run ended without the learner's summary: the learner stopped early")
@@ -237,6 +238,8 @@ def train_parallel(
 def _main(input_cfg: Tuple[dict, dict], run: Dict[str, Any], result_path: str, probe: Optional[Callable]) -> None:
     """Every process of the run: node 0 learns, the others collect."""
     if task.router.node_id == LEARNER_NODE:
+        print(f"seed {run['seed']}: parallel mode, this learner (node 0) learns from "
+              f"{task.router.n_parallel_workers - 1} collector processes", flush=True)
         learner_data = _LearnerData(probe)
         summary = train(input_cfg, collector='per-env', use_collect_and_learn=learner_data, **run)
         received = learner_data.receiver.received if learner_data.receiver is not None else {}
