@@ -93,7 +93,7 @@ main_config = dict(
 main_config = EasyDict(main_config)
 create_config = dict(
     env=dict(
-        import_names=['dizoo_envs.cooperative_navigation'],
+        import_names=['dizoo_envs.cooperative_navigation', 'dizoo_envs.batched'],
         type='cooperative_navigation',
     ),
     env_manager=dict(type='base'),

@@ -94,7 +94,7 @@ main_config = dict(
 main_config = EasyDict(main_config)
 create_config = dict(
     env=dict(
-        import_names=['dizoo_envs.hidden_target_navigation'],
+        import_names=['dizoo_envs.hidden_target_navigation', 'dizoo_envs.batched'],
         type='hidden_target_navigation',
     ),
     env_manager=dict(type='base'),

@@ -95,7 +95,7 @@ main_config = dict(
 main_config = EasyDict(main_config)
 create_config = dict(
     env=dict(
-        import_names=['dizoo_envs.predator_prey'],
+        import_names=['dizoo_envs.predator_prey', 'dizoo_envs.batched'],
         type='predator_prey',
     ),
     env_manager=dict(type='base'),

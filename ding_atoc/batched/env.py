@@ -2,12 +2,14 @@
 Overview:
     Which envs a ``ding-atoc train`` run collects and evaluates with: batched envs (every environment stepped as one
     tensor operation, looked up in DI-engine's ``ENV_MANAGER_REGISTRY`` under ``BATCHED_ENV_MANAGER``, registered by
-    the envs package when a config's ``import_names`` bring it in) where the env and the policy support it, else
-    DI-engine's per-environment managers.
+    the envs package when a config's ``import_names`` bring it in) where the env and the policy support it (a policy
+    whose forward takes stacked observations, ``stacked_collect``; on-policy, one that learns as DI-engine's PPO),
+    else DI-engine's per-environment managers.
 """
 from typing import Any, Optional, Tuple
 
 import torch
+from ding.policy import PPOPolicy
 from ding.utils import ENV_MANAGER_REGISTRY, POLICY_REGISTRY
 from easydict import EasyDict
 
@@ -37,8 +39,12 @@ def batched_envs(cfg: EasyDict, collector_env_num: int, evaluator_env_num: int,
     if collector == 'per-env':
         return None, None, "collecting with DI-engine's per-env managers (--collector per-env)"
     policy_cls = POLICY_REGISTRY.get(cfg.policy.type)
-    if not getattr(policy_cls, 'stacked_collect', False) or cfg.policy.get('on_policy', False):
+    if not getattr(policy_cls, 'stacked_collect', False):
         reason = f"policy {cfg.policy.type!r} collects per env"
+    elif cfg.policy.get('on_policy', False) and not issubclass(policy_cls, PPOPolicy):
+        # The batched on-policy path computes GAE advantages and hands them to the learn step as DI-engine's PPO
+        # takes them (ding_atoc.batched.on_policy).
+        reason = f"on-policy policy {cfg.policy.type!r} does not learn as DI-engine's PPO does"
     elif BATCHED_ENV_MANAGER not in ENV_MANAGER_REGISTRY:
         reason = (f"no {BATCHED_ENV_MANAGER!r} env manager is registered (add 'dizoo_envs.batched' to "
                   "create_config.env.import_names)")

@@ -1,18 +1,19 @@
 """
 Overview:
-    Task-pipeline middleware of the batched path: a collector that steps a batched env (every environment as one
+    Task-pipeline middleware of the batched path: a stepper that steps a batched env (every environment as one
     tensor step, e.g. the ``torch_batched`` env manager of ``dizoo_envs``) with one policy call per step for all
-    environments and pushes the transitions into a ``TensorReplayBuffer``, a learner that samples stacked
-    batches from it and trains with DI-engine's ``trainer``, and an evaluator that plays the evaluation episodes
-    the same way. They take the places of DI-engine's ``StepCollector`` plus ``data_pusher``,
-    ``OffPolicyLearner`` and ``interaction_evaluator``, and set the same context fields.
+    environments; for off-policy policies a collector that pushes its transitions into a ``TensorReplayBuffer`` and a
+    learner that samples stacked batches from it and trains with DI-engine's ``trainer``; and, for every policy, an
+    evaluator that plays the evaluation episodes the same way. They take the places of DI-engine's ``StepCollector``
+    plus ``data_pusher``, ``OffPolicyLearner`` and ``interaction_evaluator``, and set the same context fields. The
+    on-policy counterparts of the collector and the learner (rollouts, GAE) are in ``on_policy.py``.
 
     The batched env is anything with this interface (the library does not import the envs package):
     ``env_num``, ``seed(seed, dynamic_seed)``, ``reset() -> obs`` and ``step(action) -> timestep`` with ``obs``
     (to act on next, auto-reset), ``next_obs`` (reached by the step), ``reward`` (E, 1) or (E, A), ``done`` (E,)
     and ``info``; observations are dicts of (E, ...) tensors on the policy's device.
 """
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 import torch
@@ -25,36 +26,58 @@ from easydict import EasyDict
 from .replay import TensorReplayBuffer
 
 
+def batched_stepper(cfg: EasyDict, policy, env) -> Callable[[Any], Dict[str, Any]]:
+    """
+    Overview:
+        One step of every environment of a batched env per call, with one call of the policy's collect mode: returns
+        the step's transitions (``policy.process_transition`` of the stacked observations, (E, ...) per key) and
+        counts ``ctx.env_step``; an environment whose episode ends is reset by the env and forgotten by the policy
+        (its structure and messages in flight). The env is seeded (``cfg.seed``, dynamic) and reset at the first call.
+        Shared by the off-policy ``batched_collector`` and the on-policy ``batched_rollout_collector``.
+    Arguments:
+        - cfg (:obj:`EasyDict`): compiled config (``seed``).
+        - policy (:obj:`Policy`): ``collect_mode`` of a policy whose forward takes stacked observations.
+        - env: the batched env (see module doc).
+    """
+    current = {}
+
+    def _step(ctx) -> Dict[str, Any]:
+        if 'obs' not in current:
+            env.seed(cfg.seed, dynamic_seed=True)
+            current['obs'] = env.reset()
+            policy.reset()
+        obs = current['obs']
+        output = policy.forward(obs)
+        timestep = env.step(output['action'])
+        reached = BaseEnvTimestep(timestep.next_obs, timestep.reward, timestep.done, timestep.info)
+        transition = policy.process_transition(obs, output, reached)
+        policy.reset(timestep.done)  # per env: forget the ended episodes' structures and messages
+        current['obs'] = timestep.obs
+        ctx.env_step += env.env_num
+        return transition
+
+    return _step
+
+
 def batched_collector(cfg: EasyDict, policy, env, buffer_: TensorReplayBuffer) -> Callable:
     """
     Overview:
         Collect at least ``policy.collect.n_sample`` transitions per call (whole steps of all ``env.env_num``
-        environments, so up to ``env_num - 1`` more) with the policy's collect mode, counting ``ctx.env_step``; an environment whose episode ends
-        is reset by the env and forgotten by the policy (its structure and messages in flight).
+        environments, so up to ``env_num - 1`` more) with the policy's collect mode (``batched_stepper``), counting
+        ``ctx.env_step``, into ``buffer_``.
     Arguments:
         - cfg (:obj:`EasyDict`): compiled config (``seed``, ``policy.collect.n_sample``).
         - policy (:obj:`Policy`): ``collect_mode`` of a policy whose forward takes stacked observations.
         - env: the batched env (see module doc).
         - buffer_ (:obj:`TensorReplayBuffer`): where transitions go.
     """
-    current = {}
+    step = batched_stepper(cfg, policy, env)
 
     def _collect(ctx) -> None:
-        if 'obs' not in current:
-            env.seed(cfg.seed, dynamic_seed=True)
-            current['obs'] = env.reset()
-            policy.reset()
         collected = 0
         while collected < cfg.policy.collect.n_sample:  # read per call: the last collection may be shrunk
-            obs = current['obs']
-            output = policy.forward(obs)
-            timestep = env.step(output['action'])
-            reached = BaseEnvTimestep(timestep.next_obs, timestep.reward, timestep.done, timestep.info)
-            buffer_.push(policy.process_transition(obs, output, reached))
-            policy.reset(timestep.done)  # per env: forget the ended episodes' structures and messages
-            current['obs'] = timestep.obs
+            buffer_.push(step(ctx))
             collected += env.env_num
-            ctx.env_step += env.env_num
 
     return _collect
 

@@ -53,7 +53,7 @@ class TensorReplayBuffer:
         if self._storage is None:
             # Uninitialised: only written rows are ever sampled, and untouched pages cost neither time nor memory
             # (zero-filling 100k transitions of 50 agents took 10 s at the start of every run).
-            self._storage = _map(batch, lambda value: torch.empty((self.capacity, ) + value.shape[1:],
+            self._storage = map_batch(batch, lambda value: torch.empty((self.capacity, ) + value.shape[1:],
                                                                   dtype=value.dtype, device=self.device))
         slots = (self._next + torch.arange(count, device=self.device)) % self.capacity
         _check_and_write(self._storage, batch, slots, '')
@@ -71,14 +71,15 @@ class TensorReplayBuffer:
                 "(policy.learn.batch_size): collect more before learning"
             )
         index = torch.randint(self._size, (batch_size, ), device=self.device, generator=self._generator)
-        return _map(self._storage, lambda value: value[index])
+        return map_batch(self._storage, lambda value: value[index])
 
     def clear(self) -> None:
         self._next = self._size = 0
 
 
-def _map(batch: Batch, fn) -> Batch:
-    return {key: _map(value, fn) if isinstance(value, dict) else fn(value) for key, value in batch.items()}
+def map_batch(batch: Batch, fn) -> Batch:
+    """``fn`` on every tensor of a batch, keeping its nesting of dicts."""
+    return {key: map_batch(value, fn) if isinstance(value, dict) else fn(value) for key, value in batch.items()}
 
 
 def _leading_dim(batch: Batch) -> int:

@@ -53,8 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                        'crash loses at most this much training (default: %(default)s)')
     train.add_argument('--no-progress', action='store_true', help='no progress bar (e.g. in CI logs)')
     train.add_argument('--collector', choices=COLLECTORS, default='auto',
-                       help='auto (default): the batched env and a tensor replay buffer where the env and policy '
-                       "support it, else DI-engine's per-env managers; batched: that or an error; per-env: DI-engine's")
+                       help='auto (default): the batched env with a tensor replay buffer (on-policy: rollouts and '
+                       "GAE) where the env and policy support it, else DI-engine's per-env managers; batched: that or "
+                       "an error; per-env: DI-engine's")
     train.add_argument('--parallel', type=int, default=None, metavar='C',
                        help="DI-engine's parallel mode: a learner process (which owns the run folder) and C collector "
                        "processes that send it transitions and dQ pairs and receive its weights (ding_atoc policies)")

@@ -25,7 +25,8 @@ from ding.utils import ENV_MANAGER_REGISTRY, DistributedWriter, broadcast_object
     set_pkg_seed
 from easydict import EasyDict
 
-from ..batched import TensorReplayBuffer, batched_collector, batched_envs, batched_evaluator, batched_learner
+from ..batched import (TensorReplayBuffer, batched_collector, batched_envs, batched_evaluator, batched_gae_estimator,
+                       batched_learner, batched_on_policy_learner, batched_rollout_collector)
 from ..distributed import is_distributed
 from .allocator import keep_freed_memory
 from .checkpoint import check_resumable, load_checkpoint, load_policy_state, run_identity
@@ -89,8 +90,9 @@ def train(
         - save_every_s (:obj:`float`): wall seconds between checkpoints (0: after every collection), besides the \
             one at the end; a crash loses at most this much training.
         - collector (:obj:`str`): ``'auto'``: the batched env, one policy call per step for every env and a tensor \
-            replay buffer (``ding_atoc.batched``), where the env and the policy support it, else DI-engine's \
-            per-env managers and buffer; ``'batched'``: the batched path or an error; ``'per-env'``: DI-engine's.
+            replay buffer, or for on-policy policies rollouts of tensors with GAE (``ding_atoc.batched``), where the \
+            env and the policy support it, else DI-engine's per-env managers and buffer; ``'batched'``: the batched \
+            path or an error; ``'per-env'``: DI-engine's.
         - use_collect_and_learn (:obj:`Optional[Callable]`): adds the middleware that brings the data and learns, \
             called as ``_use_collect_and_learn`` (the default: collect in this process); the learner of DI-engine's \
             parallel mode receives the collectors' data instead (``ding_atoc.entry.parallel``).
@@ -205,11 +207,16 @@ def train(
 
 def _use_collect_and_learn(cfg: EasyDict, policy, batched_env, collector_env, buffer_, max_env_step: Optional[int]):
     """The task's collection (limited to ``max_env_step``) and learning middleware: the batched path where
-    ``batched_env`` is given, else DI-engine's per-env collector with its buffer (on- or off-policy)."""
+    ``batched_env`` is given (on-policy: rollouts and GAE; off-policy: the tensor replay buffer), else DI-engine's
+    per-env collector with its buffer (on- or off-policy)."""
     collector_cfg = copy.deepcopy(cfg)  # the limiter shrinks its n_sample for the last collection
     if max_env_step is not None:
         task.use(collection_limiter(collector_cfg.policy.collect, max_env_step))
-    if batched_env is not None:
+    if batched_env is not None and cfg.policy.on_policy:  # rollouts as (T, E) tensors, GAE per env, PPO's epochs
+        task.use(batched_rollout_collector(collector_cfg, policy.collect_mode, batched_env))
+        task.use(batched_gae_estimator(cfg, policy.collect_mode))
+        task.use(batched_on_policy_learner(cfg, policy.learn_mode, log_freq=100))
+    elif batched_env is not None:
         replay_size = cfg.policy.other.replay_buffer.replay_buffer_size
         replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed)
         task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))

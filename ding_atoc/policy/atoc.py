@@ -506,10 +506,6 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         self._eval_memory.reset(data_id)
         self._eval_channel.reset(data_id)
 
-    def _per_env_or_stacked(self, data: Dict[Any, Any], step) -> Dict[Any, Any]:
-        """``step(obs, env_ids)`` on stacked observations as they come, or on DI-engine's per-env ones collated."""
-        return step(data, None) if _is_stacked(data) else self._per_env(data, step)
-
 
 @POLICY_REGISTRY.register('ding_atoc_command')
 class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
@@ -517,11 +513,6 @@ class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
     Overview:
         Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
     """
-
-
-def _is_stacked(data: Dict[Any, Any]) -> bool:
-    """Whether a collect input is one stacked observation (keys are observation names), not one per env id."""
-    return all(isinstance(key, str) for key in data)
 
 
 @contextlib.contextmanager

@@ -38,6 +38,9 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
     Config:
         DI-engine's PPO keys keep their names and meaning; the keys below are ATOC's.
     """
+    #: ``_forward_collect`` and ``_forward_eval`` also take one stacked observation of a batched env (see
+    #: ``ding_atoc.batched``; ``ding-atoc train`` then collects rollouts with ``ding_atoc.batched.on_policy``).
+    stacked_collect = True
     config = deep_merge_dicts(
         PPOPolicy.config,
         dict(
@@ -197,22 +200,26 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
         self._collect_channel = ChannelConditions(**self._cfg.channel_conditions)
         self._collect_stats = CommunicationStats()
 
-    def _forward_collect(self, data: Dict[int, Any]) -> Dict[int, Any]:
+    def _forward_collect(self, data: Dict[Any, Any]) -> Dict[Any, Any]:
         """
         Overview:
             Act by sampling: every ``comm_interval`` steps of an environment its gates are sampled and its groups
             formed; the messages of the current structure arrive through the channel; the action is sampled from
             the distribution after communication.
         Arguments:
-            - data (:obj:`Dict[int, Any]`): the observation of each environment id.
+            - data (:obj:`Dict[Any, Any]`): the observation of each environment id (DI-engine's env managers), or \
+                the observations of a batched env as one dict of (E, ...) tensors on the policy's device, row i \
+                being environment i (the batched pipeline).
         Returns:
-            - output (:obj:`Dict[int, Any]`): per environment id, ``action`` (for the env), ``ppo_action`` (the \
+            - output (:obj:`Dict[Any, Any]`): per environment id, ``action`` (for the env), ``ppo_action`` (the \
                 action PPO learns on: with the gate's decision where it is part of the action), ``logit``, \
-                ``value`` and the ``COMM_KEYS`` of the step.
+                ``value`` and the ``COMM_KEYS`` of the step; for a batched observation, the same keys stacked over \
+                environments, on the policy's device.
         """
-        return self._per_env(data, self._collect_step)
+        return self._per_env_or_stacked(data, self._collect_step)
 
-    def _collect_step(self, obs: Dict[str, torch.Tensor], env_ids: List[int]) -> Dict[str, Any]:
+    def _collect_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, Any]:
+        """One collect step of stacked observations (``env_ids`` None: row i is environment i)."""
         self._collect_model.eval()
         with torch.no_grad():
             comm, output = self._communicate(self._collect_model, self._collect_memory, self._collect_channel,
@@ -242,8 +249,9 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
         transition['next_obs'] = {**transition['next_obs'], **comm}
         return transition
 
-    def _reset_collect(self, data_id: Optional[List[int]] = None) -> None:
-        """Forget the structures and messages in flight of ``data_id`` (all when None)."""
+    def _reset_collect(self, data_id: Optional[Union[List[int], torch.Tensor]] = None) -> None:
+        """Forget the structures and messages in flight of ``data_id`` (env ids, or a bool mask over the rows of a
+        batched env; all when None)."""
         self._collect_memory.reset(data_id)
         self._collect_channel.reset(data_id)
 
@@ -256,17 +264,20 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
         self._eval_channel = ChannelConditions(**self._cfg.channel_conditions)
         self._eval_stats = CommunicationStats()
 
-    def _forward_eval(self, data: Dict[int, Any]) -> Dict[int, Any]:
+    def _forward_eval(self, data: Dict[Any, Any]) -> Dict[Any, Any]:
         """
         Overview:
             Act greedily: gates thresholded at ``model.initiator_threshold`` every ``comm_interval`` steps, the most
             probable discrete action or the mean continuous one.
+        Arguments:
+            - data (:obj:`Dict[Any, Any]`): as ``_forward_collect``: per env id, or stacked over a batched env.
         Returns:
-            - output (:obj:`Dict[int, Any]`): per environment id, ``action`` and the ``COMM_KEYS`` of the step.
+            - output (:obj:`Dict[Any, Any]`): ``action`` and the ``COMM_KEYS`` of the step, per env id or stacked.
         """
-        return self._per_env(data, self._eval_step)
+        return self._per_env_or_stacked(data, self._eval_step)
 
-    def _eval_step(self, obs: Dict[str, torch.Tensor], env_ids: List[int]) -> Dict[str, Any]:
+    def _eval_step(self, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]]) -> Dict[str, Any]:
+        """One greedy step of stacked observations (``env_ids`` None: row i is environment i)."""
         self._eval_model.eval()
         with torch.no_grad():
             comm, output = self._communicate(self._eval_model, self._eval_memory, self._eval_channel,
@@ -278,13 +289,13 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
             action = action_logit['mu']
         return {'action': action, **comm}
 
-    def _reset_eval(self, data_id: Optional[List[int]] = None) -> None:
+    def _reset_eval(self, data_id: Optional[Union[List[int], torch.Tensor]] = None) -> None:
         """As ``_reset_collect``, for evaluation."""
         self._eval_memory.reset(data_id)
         self._eval_channel.reset(data_id)
 
     def _communicate(self, model: Any, memory: StructureMemory, channel: ChannelConditions,
-                     stats: CommunicationStats, obs: Dict[str, torch.Tensor], env_ids: List[int],
+                     stats: CommunicationStats, obs: Dict[str, torch.Tensor], env_ids: Optional[List[int]],
                      sample_gate: bool) -> Tuple[Dict[str, torch.Tensor], Dict[str, Any]]:
         """
         Overview:
@@ -296,10 +307,11 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
             - output (:obj:`Dict[str, Any]`): ``compute_actor_critic``'s.
         """
         thought = self._model.thought(obs)
+        count = thought.shape[0]  # environments of the call (``env_ids`` is None for a batched env)
         fresh = None
-        if memory.due(env_ids, len(env_ids)).any():
+        if memory.due(env_ids, count).any():
             fresh = self._model.decide_structure(obs, thought, self._model.gate_logit(thought), sample_gate)
-        structure, renewed = memory.select(env_ids, len(env_ids), fresh)
+        structure, renewed = memory.select(env_ids, count, fresh)
         arrived = self._transmit(channel, stats, env_ids, obs, structure, renewed)
         comm = {
             COMM_GROUP: arrived['group'],

@@ -1,8 +1,8 @@
 """
 Overview:
     What both ATOC policies (``ding_atoc``, DDPG-shaped, and ``ding_atoc_mappo``, on DI-engine's PPO) do alike when
-    they act: run a step on DI-engine's per-env observations collated, pass the step's messages through the channel
-    conditions while counting them, and report those counts.
+    they act: run a step on the stacked observations of a batched env or on DI-engine's per-env observations collated,
+    pass the step's messages through the channel conditions while counting them, and report those counts.
 """
 from typing import Any, Callable, Dict, List, Optional
 
@@ -36,6 +36,16 @@ class CommunicatingPolicy:
             raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
         return getattr(self, stats[mode]).pop()
 
+    def _per_env_or_stacked(self, data: Dict[Any, Any],
+                            step: Callable[[Dict[str, torch.Tensor], Optional[List[int]]], Dict]) -> Dict:
+        """
+        Overview:
+            ``step(obs, env_ids)`` on the observations of a batched env as they come (one dict of (E, ...) tensors on
+            the policy's device, row i being environment i, ``env_ids`` None), or on DI-engine's per-env ones
+            collated (``_per_env``).
+        """
+        return step(data, None) if _is_stacked(data) else self._per_env(data, step)
+
     def _per_env(self, data: Dict[int, Any], step: Callable[[Dict[str, torch.Tensor], List[int]], Dict]) -> Dict:
         """``step(obs, env_ids)`` on DI-engine's per-env observations collated, its output split per env again."""
         env_ids = list(data.keys())
@@ -61,3 +71,8 @@ class CommunicatingPolicy:
         arrived = channel.transmit(env_ids, obs[AGENT_STATE], structure, renewed)
         stats.update(structure, delivered=arrived, dropped=arrived.pop('dropped'))
         return arrived
+
+
+def _is_stacked(data: Dict[Any, Any]) -> bool:
+    """Whether a collect input is one stacked observation (keys are observation names), not one per env id."""
+    return all(isinstance(key, str) for key in data)
