@@ -128,13 +128,11 @@ def _train(args: argparse.Namespace, main_config, create_config) -> None:
         if args.collector == 'batched':
             raise ValueError("--parallel collects with DI-engine's per-env StepCollector: --collector batched does "
                              "not apply to it")
-        if args.resume is not None:
-            raise ValueError("--parallel does not resume runs yet: resume without --parallel")
     for seed in seeds or [0]:
         if args.parallel is not None:
             summary = train_parallel((main_config, create_config), args.parallel, seed=seed, max_env_step=budget,
-                                     max_train_iter=args.train_iter, progress=not args.no_progress,
-                                     save_every_s=args.save_every)
+                                     max_train_iter=args.train_iter, resume=args.resume,
+                                     progress=not args.no_progress, save_every_s=args.save_every)
         else:
             summary = train((main_config, create_config), seed=seed, max_env_step=budget,
                             max_train_iter=args.train_iter, resume=args.resume, progress=not args.no_progress,

@@ -38,6 +38,7 @@ from ding.utils import set_pkg_seed
 from ..distributed import is_distributed
 from ..policy.gain_queue import GainOutbox
 from .allocator import keep_freed_memory
+from .checkpoint import load_checkpoint
 from .train import DATA_PARALLEL_POLICIES, build_env_managers, train
 from .validation import check_budgets, check_config
 
@@ -67,8 +68,28 @@ class GainContextExchanger(ContextExchanger):
     """
     Overview:
         DI-engine's ``ContextExchanger`` that also carries ``ctx.gain_pairs`` from the collectors to the learner,
-        which gathers the pairs of every collector that sent since its last iteration.
+        which gathers the pairs of every collector that sent since its last iteration; and that takes the received
+        state under a lock. DI-engine's router hands each message to ``put`` in a pool of two threads while ``merge``
+        reads and resets the state in the main thread: two collectors' sends that meet could lose one of them, and
+        a key added during ``merge`` would stop the learner (a dict changed during iteration).
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.Lock()
+
+    def put(self, payload: Dict[str, Any]) -> None:
+        with self._lock:
+            super().put(payload)
+
+    def merge(self, ctx: OnlineRLContext) -> None:
+        if task.has_role(task.role.LEARNER):
+            # The learner waits for data as DI-engine's does, but outside the lock, so that ``put`` can add it;
+            # only ``merge`` empties the state, so DI-engine's own wait then returns at once.
+            while not self._state:
+                time.sleep(0.01)
+        with self._lock:
+            super().merge(ctx)
 
     def _fetch_gain_pairs(self, pairs: Optional[List[Tuple[int, Any, Any]]]) -> Optional[list]:
         if task.has_role(task.role.COLLECTOR):
@@ -173,6 +194,7 @@ def train_parallel(
         seed: int = 0,
         max_env_step: Optional[int] = None,
         max_train_iter: Optional[int] = None,
+        resume: Optional[str] = None,
         progress: bool = True,
         save_every_s: float = 120.0,
         probe: Optional[Callable] = None,
@@ -187,8 +209,9 @@ def train_parallel(
     Arguments:
         - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
         - collectors (:obj:`int`): collector processes, at least 1.
-        - seed, max_env_step, max_train_iter, progress, save_every_s: as for ``train``; the budgets count the \
-            learner's steps, the env steps of all collectors together.
+        - seed, max_env_step, max_train_iter, resume, progress, save_every_s: as for ``train``; the budgets count \
+            the learner's steps, the env steps of all collectors together. A resumed run continues in its folder \
+            (the learner checks the checkpoint as ``train`` does) and its collectors start from its weights.
         - probe (:obj:`Optional[Callable]`): ``probe(role, node_id, policy)`` called in every process, ``role`` \
             ``'learner'`` or ``'collector'``, returning a middleware added after learning (learner) or after \
             collecting and before sending (collectors); picklable (tests record weights with it).
@@ -214,7 +237,7 @@ def train_parallel(
                          f"pairs to the learner), got create_config.policy.type={policy_type!r}")
     check_budgets(max_env_step=max_env_step, max_train_iter=max_train_iter, save_every_s=save_every_s)
     check_config(main_config, create_config)
-    run = dict(seed=seed, max_env_step=max_env_step, max_train_iter=max_train_iter, progress=progress,
+    run = dict(seed=seed, max_env_step=max_env_step, max_train_iter=max_train_iter, resume=resume, progress=progress,
                save_every_s=save_every_s)
     with tempfile.TemporaryDirectory(prefix='ding_atoc_parallel_') as folder:
         result_path = os.path.join(folder, 'summary.json')
@@ -222,6 +245,8 @@ def train_parallel(
             Parallel.runner(n_parallel_workers=1 + collectors, topology='star')(
                 _main, input_cfg, run, result_path, probe
             )
+        except (ValueError, KeyError, FileNotFoundError):
+            raise  # a check of the run, failed in one of its processes: as in one process, its message says what
         except Exception as error:
             nodes = '1' if collectors == 1 else f'1 to {collectors}'
             raise ParallelRunError(
@@ -247,10 +272,10 @@ def _main(input_cfg: Tuple[dict, dict], run: Dict[str, Any], result_path: str, p
         with open(result_path, 'w') as f:
             json.dump(summary, f)
     else:
-        _collect(input_cfg, run['seed'], probe)
+        _collect(input_cfg, run['seed'], run['resume'], probe)
 
 
-def _collect(input_cfg: Tuple[dict, dict], seed: int, probe: Optional[Callable]) -> None:
+def _collect(input_cfg: Tuple[dict, dict], seed: int, resume: Optional[str], probe: Optional[Callable]) -> None:
     """A collector process: collect with the learner's latest weights, send transitions and dQ pairs."""
     keep_freed_memory()
     node = task.router.node_id
@@ -259,6 +284,8 @@ def _collect(input_cfg: Tuple[dict, dict], seed: int, probe: Optional[Callable])
     set_pkg_seed(seed, use_cuda=cfg.policy.cuda)  # the learner's initial weights
     policy = create_policy(cfg.policy, enable_field=['collect'])
     set_pkg_seed(cfg.seed, use_cuda=cfg.policy.cuda)  # this collector's own exploration
+    if resume is not None:  # the learner resumes from these weights (``train`` checks the checkpoint)
+        policy.collect_mode.load_state_dict({'model': load_checkpoint(resume)['policy']['model']})
     outbox = GainOutbox(cfg.policy.learn.attention_queue_size)
     policy.collect_mode.set_attribute('gain_queue', outbox)
     collector_env, _, _ = build_env_managers(cfg)

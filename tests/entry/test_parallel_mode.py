@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 from typing import Optional
 
 import pytest
@@ -28,10 +29,10 @@ def _tiny(config: str = CONFIG):
     return main_config, create_config
 
 
-def fingerprint(model) -> str:
-    """A digest of a model's weights: equal digests, equal weights."""
+def fingerprint(weights) -> str:
+    """A digest of a model's weights (the model or its state dict): equal digests, equal weights."""
     digest = hashlib.sha256()
-    for key, value in model.state_dict().items():
+    for key, value in (weights if isinstance(weights, dict) else weights.state_dict()).items():
         digest.update(key.encode())
         digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
@@ -122,6 +123,27 @@ def test_the_learner_alone_writes_the_run_folder_and_the_checkpoint(parallel_run
     checkpoint = load_checkpoint(str(folder / 'ckpt' / 'ckpt_latest.pth.tar'))
     assert checkpoint['env_step'] == summary['env_step'] and checkpoint['train_iter'] == summary['train_iter']
     assert checkpoint['policy']['dq_queue']['size'] == records[0]['dq'][-1] > 0  # the pairs the learner received
+
+
+@pytest.mark.usefixtures('in_tmp_path_one_thread')
+def test_a_resumed_run_continues_in_its_folder_and_its_collectors_start_from_its_weights(parallel_run, tmp_path,
+                                                                                          monkeypatch):
+    summary, run_dir, _ = parallel_run
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    shutil.copytree(run_dir / 'cn_seed0', tmp_path / 'cn_seed0')  # the other tests read the original
+    os.mkdir(tmp_path / 'probe')
+    path = os.path.join('cn_seed0', 'ckpt', 'ckpt_latest.pth.tar')
+    checkpoint = load_checkpoint(path)
+    budget = summary['env_step'] + 2 * N_SAMPLE
+    resumed = train_parallel(_tiny(), collectors=1, seed=0, max_env_step=budget, resume=path, progress=False,
+                             probe=Recorder(str(tmp_path / 'probe')))
+    assert resumed['exp_name'] == 'cn_seed0' and os.listdir(tmp_path) == ['cn_seed0', 'probe']
+    assert budget <= resumed['env_step'] and resumed['train_iter'] > summary['train_iter']
+    collector = json.loads((tmp_path / 'probe' / 'node1.json').read_text())
+    assert collector['weights'][0] == fingerprint(checkpoint['policy']['model'])  # the first collection's
+    learner = json.loads((tmp_path / 'probe' / 'node0.json').read_text())
+    # the resumed dQ queue, plus what the collector sent
+    assert learner['dq'][-1] == checkpoint['policy']['dq_queue']['size'] + resumed['dq_pairs_by_collector']['1']
 
 
 @pytest.mark.usefixtures('in_tmp_path_one_thread')
