@@ -220,7 +220,8 @@ def train_parallel(
             the dQ pairs the learner received from each collector node.
 
     .. note::
-        The learner ends the run at the first iteration whose received env steps reach ``max_env_step``: the
+        The processes are spawned, and each imports the main module: from a script, call this under
+        ``if __name__ == '__main__':``. The learner ends the run at the first iteration whose received env steps reach ``max_env_step``: the
         collections in flight then are dropped, and the count may pass the budget by up to C collections. A process
         that raises or dies stops the others (``Parallel.runner``'s worker pool); ``ParallelRunError`` says why.
     """
