@@ -107,7 +107,10 @@ def train_run(root: str, config: str, n_agent: int, env_step: int, collector: Op
     saved = {}
     exec(open(os.path.join(run, 'total_config.py')).read(), saved)  # DI-engine's saved config of the run
     policy = (saved.get('main_config') or saved['exp_config'])['policy']
-    ratio = policy['learn']['update_per_collect'] * policy['learn']['batch_size'] / policy['collect']['n_sample']
+    learn = policy['learn']
+    # On-policy (PPO): every collected sample is learned once per epoch; off-policy: updates x batch per collection.
+    ratio = learn['epoch_per_collect'] if 'epoch_per_collect' in learn else \
+        learn['update_per_collect'] * learn['batch_size'] / policy['collect']['n_sample']
     # Rank 0's summary counts one rank's steps; every rank learns as many samples per env step as it collects.
     return {'env_steps': ranks * summary['env_step'], 'train_iter': summary['train_iter'], 'ratio': ratio,
             'process_s': wall, 'run_s': summary['wall_s'], 'eval_return': summary.get('eval_return')}

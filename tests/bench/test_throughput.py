@@ -52,3 +52,9 @@ def test_a_train_run_counts_the_env_steps_of_every_rank_at_the_configs_replay_ra
     row = throughput.train_run(throughput.ROOT, config, 3, 400, 'batched', str(tmp_path / 'run'), ranks=ranks)
     assert row['env_steps'] == 400 * ranks and row['train_iter'] == 40  # each rank: one collection, 40 updates
     assert row['ratio'] == pytest.approx(40 * 64 / 400)
+
+
+def test_an_on_policy_train_runs_replay_ratio_is_its_epochs_per_collection(tmp_path):
+    config = os.path.join('configs', 'hidden_target_navigation', 'ding_atoc_mappo_config.py')
+    row = throughput.train_run(throughput.ROOT, config, 3, 800, 'batched', str(tmp_path / 'run'))
+    assert row['env_steps'] == 800 and row['ratio'] == 5  # epoch_per_collect=5: each sample learned 5 times
