@@ -18,6 +18,7 @@ from ..distributed import DDPContext
 from .checkpoint import load_checkpoint
 from .config_loader import load_config
 from .env_check import with_team_size
+from .evaluate import GATES
 from .report import format_summary
 from .run_folder import base_name
 
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument('-s', '--seed', type=int, default=0)
     evaluate.add_argument('--episodes', type=int, default=5)
     evaluate.add_argument('--gif', default=None, help='GIF path (default: eval_episode.gif next to the checkpoint)')
+    evaluate.add_argument('--gate', default='learned', choices=GATES,
+                          help="the attention unit as trained, or overruled: 'open' (every agent initiates) or "
+                               "'closed' (none does), to measure what communication is worth to the trained policy")
     return parser
 
 
@@ -107,7 +111,7 @@ def _run(args: argparse.Namespace) -> None:
         from .evaluate import evaluate
         gif = args.gif or os.path.join(os.path.dirname(os.path.abspath(args.ckpt)), 'eval_episode.gif')
         metrics = evaluate((main_config, create_config), args.ckpt, seed=args.seed, episodes=args.episodes,
-                           gif_path=gif)
+                           gif_path=gif, gate=args.gate)
         print(format_summary({**metrics, 'gif': gif}), flush=True)
         print(json.dumps(metrics))
 

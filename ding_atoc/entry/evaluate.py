@@ -18,6 +18,10 @@ from .env_check import check_env_matches_config
 from .validation import check_config, check_positive_int
 
 
+#: What ``evaluate(gate=...)`` does with the attention unit's decisions.
+GATES = ('learned', 'open', 'closed')
+
+
 def groups_of(output: Dict[str, Any]) -> Optional[List[List[int]]]:
     """The communication groups of one policy output as lists of agent indices (None if it has none)."""
     if 'group' not in output:
@@ -32,10 +36,12 @@ def evaluate(
         seed: int = 0,
         episodes: int = 5,
         gif_path: Optional[str] = None,
+        gate: str = 'learned',
 ) -> Dict[str, float]:
     """
     Overview:
-        Evaluate a checkpoint on the evaluator env of the config.
+        Evaluate a checkpoint on the evaluator env of the config; with ``gate``, the same weights with the
+        attention unit overruled, to measure what the learned communication is worth to the trained policy.
     Arguments:
         - input_cfg (:obj:`Tuple[dict, dict]`): ``(main_config, create_config)``.
         - ckpt (:obj:`str`): checkpoint (``ckpt_latest.pth.tar`` of ``ding-atoc train`` or a DI-engine \
@@ -44,10 +50,14 @@ def evaluate(
         - seed (:obj:`int`): evaluation seed.
         - episodes (:obj:`int`): episodes to play.
         - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
+        - gate (:obj:`str`): one of ``GATES``: ``'learned'`` (as trained), ``'open'`` (every agent initiates at \
+            every decision, the ``initiate_all`` ablation's rule) or ``'closed'`` (no agent initiates).
     Returns:
         - metrics (:obj:`Dict[str, float]`): mean over episodes of the return and the task's metrics.
     """
     check_positive_int('episodes (--episodes)', episodes)
+    if gate not in GATES:
+        raise ValueError(f"--gate must be one of {GATES}, got {gate!r}")
     main_config, create_config = input_cfg
     check_config(main_config, create_config)
     state = load_checkpoint(ckpt)
@@ -57,7 +67,18 @@ def evaluate(
     set_pkg_seed(seed, use_cuda=cfg.policy.cuda)
     policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
     load_policy_state(policy, state, ckpt, run_identity(main_config, create_config, seed))
+    if gate != 'learned':
+        overrule_gate(policy._model, gate)
     return play_episodes(policy, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
+
+
+def overrule_gate(model: torch.nn.Module, gate: str) -> None:
+    """Open or close the gate of an ATOC model whatever its attention unit says (see ``evaluate``)."""
+    attribute, value = ('initiate_all', True) if gate == 'open' else ('communication', False)
+    if not hasattr(model, attribute):
+        raise ValueError(f"--gate {gate} needs a model with ATOC's gate rule {attribute!r}; "
+                         f"{type(model).__name__} has none")
+    setattr(model, attribute, value)
 
 
 def play_episodes(
