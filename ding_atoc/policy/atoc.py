@@ -105,10 +105,11 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             attention_batch_size=64,
             # (int) Capacity of the dQ queue D, kept apart from the replay buffer (FIFO).
             attention_queue_size=10000,
-            # (str) How dQ becomes the attention unit's target in [0, 1]: 'minmax' (the paper: min-max over D) or
+            # (str) How dQ becomes the attention unit's target in [0, 1]: 'minmax' (the paper: min-max over D),
             # 'standardised' (0.5 + (dQ - mean) / (2 std) over D, clipped to [0, 1], as the first author's later code
             # centres its labels). With min-max the classifier's p follows the targets' mean, which D's two most
             # extreme dQ set: one outlier turns the gate on or off for every agent. Standardised, p = 0.5 is D's mean.
+            # 'sign': 1 where dQ > 0, else 0 (p: the chance that communicating helps; absolute, not relative to D).
             dq_normalisation='standardised',
             # (float) Discount factor gamma.
             discount_factor=0.95,

@@ -13,8 +13,11 @@ from ..distributed import all_gather_rows
 #: How dQ becomes the attention unit's target in [0, 1] (``learn.dq_normalisation``):
 #: ``'minmax'``: the paper's min-max over the queue D; ``'standardised'``: 0.5 + (dQ - mean) / (2 std) over D,
 #: clipped to [0, 1] (dQ beyond mean +- one std saturates, as in the first author's later code, which clips its
-#: labels to mean +- std and standardises them around 0.5), so p = 0.5 sits at D's mean dQ whatever its outliers.
-NORMALISATIONS = ('minmax', 'standardised')
+#: labels to mean +- std and standardises them around 0.5), so p = 0.5 sits at D's mean dQ whatever its outliers;
+#: ``'sign'``: 1 where dQ > 0, 0 where dQ < 0 (0.5 at 0), so p estimates the chance that communicating helps. The
+#: first two are relative: p > 0.5 means a gain above D's mean (or mid-range), so the gate stays shut for about half
+#: of the pairs even where communicating helps every agent; the sign is absolute.
+NORMALISATIONS = ('minmax', 'standardised', 'sign')
 
 
 class CommunicationGainQueue:
@@ -62,13 +65,15 @@ class CommunicationGainQueue:
     def targets(self, gain: torch.Tensor) -> torch.Tensor:
         """
         Overview:
-            The classifier targets of ``gain``, normalised by this queue's rule over ``gain`` itself. When every
-            dQ is equal it carries no preference and every target is 0.5.
+            The classifier targets of ``gain``, normalised by this queue's rule over ``gain`` itself. For the
+            relative rules, when every dQ is equal it carries no preference and every target is 0.5.
         Arguments:
             - gain (:obj:`torch.Tensor`): the dQ of the whole queue, :math:`(N,)`.
         Returns:
             - target (:obj:`torch.Tensor`): in [0, 1], :math:`(N,)`.
         """
+        if self.normalisation == 'sign':
+            return (gain.sign() + 1.0) / 2.0
         if self.normalisation == 'minmax':
             low, high = gain.min(), gain.max()
         else:

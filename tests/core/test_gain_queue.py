@@ -53,6 +53,14 @@ def test_targets_span_zero_to_one_and_constant_dq_gives_one_half(normalisation):
     assert queue_of(single, normalisation).targets(single).tolist() == [0.5]
 
 
+def test_sign_targets_say_whether_communicating_helps_whatever_the_other_pairs():
+    gain = torch.tensor([-3.0, -0.01, 0.0, 0.01, 5.0])
+    assert queue_of(gain, 'sign').targets(gain).tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+    helps_everyone = torch.linspace(0.1, 2.0, 100)  # the relative rules would still shut the gate for half of them
+    assert torch.equal(queue_of(helps_everyone, 'sign').targets(helps_everyone), torch.ones(100))
+    assert (queue_of(helps_everyone, 'standardised').targets(helps_everyone) < 0.5).float().mean() == 0.5
+
+
 def test_samples_carry_the_targets_of_their_own_pairs():
     gain = torch.tensor([-3.0, -1.0, 0.0, 1.0, 5.0])
     queue = CommunicationGainQueue(10, OBS)
