@@ -13,12 +13,13 @@ Overview:
       are those of the per-env path.
 """
 import math
-from typing import Any, Callable, Dict, List
+from typing import Callable
 
 import torch
 import treetensor.torch as ttorch
 from ding.framework.middleware import multistep_trainer
 from ding.rl_utils import gae, gae_data
+from ding.utils.data import default_collate
 from easydict import EasyDict
 
 from .middleware import batched_stepper
@@ -46,7 +47,8 @@ def batched_rollout_collector(cfg: EasyDict, policy, env) -> Callable:
 
     def _collect(ctx) -> None:
         steps = [step(ctx) for _ in range(math.ceil(cfg.policy.collect.n_sample / env.env_num))]
-        ctx.trajectories = stack_steps(steps) if steps else None
+        # DI-engine's collation stacks the T steps' (E, ...) tensors key by key (nested dicts too): (T, E, ...).
+        ctx.trajectories = default_collate(steps) if steps else None
 
     return _collect
 
@@ -147,14 +149,3 @@ def env_major(rollout: Batch) -> Batch:
     """
     return map_batch(rollout, lambda x: x.transpose(0, 1).reshape(x.shape[0] * x.shape[1], *x.shape[2:]))
 
-
-def stack_steps(steps: List[Dict[str, Any]]) -> Batch:
-    """
-    Overview:
-        T transitions of E environments, (E, ...) per key (nested dicts allowed), as one batch of (T, E, ...).
-    """
-    first = steps[0]
-    return {
-        key: stack_steps([s[key] for s in steps]) if isinstance(value, dict) else torch.stack([s[key] for s in steps])
-        for key, value in first.items()
-    }
