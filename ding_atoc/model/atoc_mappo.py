@@ -17,6 +17,7 @@ Overview:
     The communication structure an action was taken with travels in the observation (``COMM_KEYS``): PPO's learn
     step reads only ``obs``, so that is how it replays the same messages with the current networks.
 """
+import math
 from typing import Dict, Optional
 
 import torch
@@ -96,6 +97,8 @@ class ATOCMAVAC(nn.Module):
             communication: bool = True,
             gate_learning: str = 'policy',
             broadcast_action: Optional[int] = None,
+            initiate_all: bool = False,
+            gate_epsilon: float = 0.0,
     ) -> None:
         """
         Arguments:
@@ -124,6 +127,12 @@ class ATOCMAVAC(nn.Module):
             - gate_learning (:obj:`str`): one of ``GATE_LEARNINGS``.
             - broadcast_action (:obj:`Optional[int]`): discrete only: the env action that broadcasts, whose logit \
                 is shifted by log p_i (the reference notes); None where the env has no such action.
+            - initiate_all (:obj:`bool`): every agent initiates at every decision and the gate is not used (the \
+                communicate-with-everyone-in-range ablation, as ``ding_atoc_commall``).
+            - gate_epsilon (:obj:`float`): in [0, 1): where the gate is sampled, its decision is a fair coin with \
+                probability epsilon (epsilon-greedy, as the first author's later ATOC code explores the gate), so \
+                the sampled p_i stays in [epsilon / 2, 1 - epsilon / 2]; with ``gate_learning='policy'`` PPO learns \
+                on that distribution. Thresholding (evaluation) reads p_i itself.
         """
         super().__init__()
         for key, value, minimum in (('agent_obs_shape', agent_obs_shape, 1), ('global_obs_shape', global_obs_shape, 1),
@@ -141,6 +150,10 @@ class ATOCMAVAC(nn.Module):
             raise ValueError(f"model.message_size must be even with model.channel='bilstm', got {message_size}")
         if gate_learning not in GATE_LEARNINGS:
             raise ValueError(f"model.gate_learning must be one of {GATE_LEARNINGS}, got {gate_learning!r}")
+        if initiate_all and not communication:
+            raise ValueError("model.initiate_all=True needs model.communication=True (everyone initiates, or nobody)")
+        if not (isinstance(gate_epsilon, (int, float)) and 0.0 <= gate_epsilon < 1.0):
+            raise ValueError(f"model.gate_epsilon must lie in [0, 1), got {gate_epsilon!r}")
         if not 0.0 < initiator_threshold < 1.0:
             raise ValueError(f"model.initiator_threshold must lie in (0, 1), got {initiator_threshold!r}")
         if broadcast_action is not None:
@@ -155,7 +168,7 @@ class ATOCMAVAC(nn.Module):
         self.action_shape, self.agent_num, self.action_space = action_shape, agent_num, action_space
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.gate_learning, self.broadcast_action = communication, gate_learning, broadcast_action
-        self.channel = channel
+        self.channel, self.initiate_all, self.gate_epsilon = channel, initiate_all, float(gate_epsilon)
         activation = nn.ReLU()
 
         encoder = MLP(agent_obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, activation=activation,
@@ -191,7 +204,7 @@ class ATOCMAVAC(nn.Module):
     @property
     def gate_in_action(self) -> bool:
         """Whether the gate's decision is part of the action PPO learns on."""
-        return self.communication and self.gate_learning == 'policy'
+        return self.communication and self.gate_learning == 'policy' and not self.initiate_all
 
     def forward(self, inputs: Dict[str, torch.Tensor], mode: str, **kwargs) -> Dict:
         if mode not in self.mode:
@@ -219,12 +232,28 @@ class ATOCMAVAC(nn.Module):
         """
         return self.actor['gate'](thought.detach() if self.gate_learning == 'gain' else thought).squeeze(-1)
 
+    def sampled_gate_log_prob(self, gate_logit: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            Log-probabilities [log(1 - q_i), log q_i] of the sampled gate's decision, q_i = epsilon / 2 +
+            (1 - epsilon) p_i (``gate_epsilon``; q_i = p_i without exploration).
+        Shapes:
+            - gate_logit: :math:`(...)`
+            - log_prob: :math:`(..., 2)`
+        """
+        log_prob = torch.stack([F.logsigmoid(-gate_logit), F.logsigmoid(gate_logit)], dim=-1)
+        if self.gate_epsilon == 0.0:
+            return log_prob
+        # log(epsilon / 2 + (1 - epsilon) p) without leaving log space: stable where p is tiny.
+        coin = log_prob.new_tensor(math.log(self.gate_epsilon / 2))
+        return torch.logaddexp(log_prob + math.log1p(-self.gate_epsilon), coin)
+
     def decide_structure(self, inputs: Dict[str, torch.Tensor], thought: torch.Tensor, gate_logit: torch.Tensor,
                          sample: bool) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            Who initiates (Bernoulli(p_i) when ``sample``, else p_i > ``initiator_threshold``; nobody without
-            communication) and ATOC's groups inside the observable fields of ``inputs['agent_distance']``; without
+            Who initiates (Bernoulli(q_i) when ``sample``, see ``sampled_gate_log_prob``, else p_i >
+            ``initiator_threshold``; nobody without communication, everybody with ``initiate_all``) and ATOC's groups inside the observable fields of ``inputs['agent_distance']``; without
             that key the distances between thoughts stand in, every agent seeing every other.
         Returns:
             - structure (:obj:`Dict[str, torch.Tensor]`): ``initiator`` (B, A), ``group`` (B, A, m + 1), \
@@ -234,8 +263,10 @@ class ATOCMAVAC(nn.Module):
             prob = torch.sigmoid(gate_logit)
             if not self.communication:
                 initiator = torch.zeros_like(prob, dtype=torch.bool)
+            elif self.initiate_all:
+                initiator = torch.ones_like(prob, dtype=torch.bool)
             elif sample:
-                initiator = torch.bernoulli(prob).bool()
+                initiator = torch.bernoulli(self.sampled_gate_log_prob(gate_logit)[..., 1].exp()).bool()
             else:
                 initiator = prob > self.initiator_threshold
             if AGENT_DISTANCE in inputs:
@@ -340,8 +371,8 @@ class ATOCMAVAC(nn.Module):
     def _action_distribution(self, fused: torch.Tensor, gate_logit: torch.Tensor, gate: torch.Tensor,
                              decided: torch.Tensor, inputs: Dict[str, torch.Tensor]):
         """``(action_logit, logit)``: the env action's distribution and the one PPO learns on (see the class doc)."""
-        # Gate log-probabilities [log(1 - p), log p] where the gate decided; elsewhere the decision 0 is certain.
-        decided_log_prob = torch.stack([F.logsigmoid(-gate_logit), F.logsigmoid(gate_logit)], dim=-1)
+        # Gate log-probabilities [log(1 - q), log q] where the gate decided; elsewhere the decision 0 is certain.
+        decided_log_prob = self.sampled_gate_log_prob(gate_logit)
         certain = torch.tensor([0.0, IMPOSSIBLE], device=fused.device, dtype=decided_log_prob.dtype)
         gate_log_prob = torch.where(decided.view(-1, 1, 1), decided_log_prob, certain)
         if self.action_space == 'continuous':

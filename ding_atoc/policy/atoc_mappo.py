@@ -65,6 +65,12 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
                 channel='attention',
                 # (bool) False: the no-communication ablation (same code, nobody initiates).
                 communication=True,
+                # (bool) True: every agent initiates at every decision, the gate unused (the ablation that
+                # communicates with everyone in range, as ding_atoc_commall).
+                initiate_all=False,
+                # (float) In [0, 1): epsilon-greedy gate while sampling (a fair coin with this probability), so the
+                # gate cannot shut for good before the messages are worth anything; PPO learns on that distribution.
+                gate_epsilon=0.0,
             ),
             learn=dict(
                 # (float) gate_learning='gain': learning rate of the gate's own optimiser.
@@ -101,7 +107,7 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
         super()._init_learn()
         self._action_space = self._ppo_action_space()
         self._gain_queue = None
-        if self._model.communication and self._model.gate_learning == 'gain':
+        if self._model.communication and self._model.gate_learning == 'gain' and not self._model.initiate_all:
             learn = self._cfg.learn
             self._gain_queue = CommunicationGainQueue(learn.attention_queue_size, self._model.agent_obs_shape,
                                                       self._device, normalisation=learn.dq_normalisation)

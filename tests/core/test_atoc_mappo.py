@@ -231,6 +231,46 @@ def test_gain_gate_learning_keeps_the_gate_out_of_ppos_loss(action_space):
     assert any(p.grad is not None for p in model.actor['encoder'].parameters())
 
 
+
+@pytest.mark.parametrize('gate_learning', ['policy', 'gain'])
+@pytest.mark.parametrize('action_space', ACTION_SPACES)
+def test_initiate_all_ablation_opens_every_gate_and_keeps_the_gate_out_of_the_action(action_space, gate_learning):
+    model = make_model(5, action_space, gate_learning=gate_learning, initiate_all=True)
+    set_gate(model, -5.0)  # the gate would shut for everyone: the ablation never asks it
+    obs = env_obs(5, action_space, batch=3, field=2)
+    for sample_gate in (True, False):
+        output = model.compute_actor(obs, sample_gate=sample_gate)
+        assert output[COMM_GATE].all() and (output[COMM_GROUP_ROUND] != NO_AGENT).any()
+    assert not model.gate_in_action
+    assert action_output({'action_logit': output['logit']}, action_space).shape == \
+        action_output(output, action_space).shape
+    policy = make_policy(5, action_space, model=dict(initiate_all=True, gate_learning=gate_learning))
+    assert policy._gain_queue is None  # nothing for a gain classifier to learn
+
+
+@pytest.mark.parametrize('action_space', ACTION_SPACES)
+@pytest.mark.parametrize('epsilon', [0.2, 0.5])
+def test_gate_epsilon_keeps_the_sampled_gate_open_sometimes_and_ppo_learns_on_that_distribution(epsilon, action_space):
+    model = make_model(5, action_space, gate_epsilon=epsilon)
+    set_gate(model, -30.0)  # p is 1e-13: the gate has shut
+    obs = env_obs(5, action_space, batch=800)
+    sampled = model.compute_actor(obs, sample_gate=True)[COMM_GATE].float().mean().item()
+    assert abs(sampled - epsilon / 2) < 0.03
+    assert not model.compute_actor(obs)[COMM_GATE].any()  # thresholding reads p itself
+    structure = fixed_structure(2, 5, {0: [1]})
+    structure[COMM_GATE_DECIDED] = torch.tensor([True, True])
+    output = model.compute_actor({**env_obs(5, action_space, batch=2), **structure})
+    if action_space == 'discrete':
+        gate_log_prob = output['logit'].unflatten(-1, (2, ACTION_SHAPE['discrete'])).logsumexp(dim=-1)
+    else:
+        gate_log_prob = output['logit']['action_type']
+    q = epsilon / 2 + (1 - epsilon) * output['gate_prob']
+    torch.testing.assert_close(gate_log_prob, torch.stack([(1 - q).log(), q.log()], dim=-1))
+    model.zero_grad()
+    gate_log_prob[0, 0, 1].backward()  # finite, and it still trains the gate
+    grads = [p.grad for p in model.actor['gate'].parameters()]
+    assert all(torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
+
 def test_broadcast_action_logit_is_shifted_by_log_p():
     model = make_model(5, broadcast_action=2)
     plain = copy.deepcopy(model)
@@ -360,6 +400,8 @@ def test_state_dict_round_trip(action_space, gate_learning):
     ('initiator_threshold', 1.5, 'model.initiator_threshold'),
     ('broadcast_action', 5, 'model.broadcast_action'),
     ('thought_size', 0, 'model.thought_size'),
+    ('gate_epsilon', 1.0, 'model.gate_epsilon'),
+    ('gate_epsilon', -0.1, 'model.gate_epsilon'),
 ])
 def test_bad_model_values_are_named(key, value, message):
     with pytest.raises(ValueError, match=message):
@@ -373,6 +415,8 @@ def test_bad_model_combinations_are_named():
         make_model(5, channel='bilstm', message_size=5)
     with pytest.raises(ValueError, match='model.broadcast_action'):
         make_model(5, 'continuous', broadcast_action=0)
+    with pytest.raises(ValueError, match='model.initiate_all'):
+        make_model(5, initiate_all=True, communication=False)
 
 
 @pytest.mark.parametrize('overrides,message', [
