@@ -99,6 +99,7 @@ class ATOCMAVAC(nn.Module):
             broadcast_action: Optional[int] = None,
             initiate_all: bool = False,
             gate_epsilon: float = 0.0,
+            gate_init_prob: Optional[float] = None,
     ) -> None:
         """
         Arguments:
@@ -133,6 +134,9 @@ class ATOCMAVAC(nn.Module):
                 probability epsilon (epsilon-greedy, as the first author's later ATOC code explores the gate), so \
                 the sampled p_i stays in [epsilon / 2, 1 - epsilon / 2]; with ``gate_learning='policy'`` PPO learns \
                 on that distribution. Thresholding (evaluation) reads p_i itself.
+            - gate_init_prob (:obj:`Optional[float]`): in (0, 1): the gate starts at p_i = this for every agent \
+                (``initialise_gate``), so the message path learns before the gate judges it; None keeps the \
+                layer's initialisation (p_i spread around 0.5).
         """
         super().__init__()
         for key, value, minimum in (('agent_obs_shape', agent_obs_shape, 1), ('global_obs_shape', global_obs_shape, 1),
@@ -150,6 +154,8 @@ class ATOCMAVAC(nn.Module):
             raise ValueError(f"model.message_size must be even with model.channel='bilstm', got {message_size}")
         if gate_learning not in GATE_LEARNINGS:
             raise ValueError(f"model.gate_learning must be one of {GATE_LEARNINGS}, got {gate_learning!r}")
+        if gate_init_prob is not None and not (isinstance(gate_init_prob, float) and 0.0 < gate_init_prob < 1.0):
+            raise ValueError(f"model.gate_init_prob must be None or lie in (0, 1), got {gate_init_prob!r}")
         if initiate_all and not communication:
             raise ValueError("model.initiate_all=True needs model.communication=True (everyone initiates, or nobody)")
         if not (isinstance(gate_epsilon, (int, float)) and 0.0 <= gate_epsilon < 1.0):
@@ -169,6 +175,7 @@ class ATOCMAVAC(nn.Module):
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.gate_learning, self.broadcast_action = communication, gate_learning, broadcast_action
         self.channel, self.initiate_all, self.gate_epsilon = channel, initiate_all, float(gate_epsilon)
+        self.gate_init_prob = gate_init_prob
         activation = nn.ReLU()
 
         encoder = MLP(agent_obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, activation=activation,
@@ -200,6 +207,21 @@ class ATOCMAVAC(nn.Module):
         self.critic_encoder = nn.Sequential(nn.Linear(global_obs_shape, critic_head_hidden_size), activation)
         self.critic_head = RegressionHead(critic_head_hidden_size, 1, critic_head_layer_num, activation=activation)
         self.critic = nn.ModuleList([self.critic_encoder, self.critic_head])
+        self.initialise_gate()
+
+    def initialise_gate(self) -> None:
+        """
+        Overview:
+            With ``gate_init_prob``, make the gate say p_i = gate_init_prob for every thought at first: the last
+            layer's bias is its logit and its weights are scaled by 0.01 (as PPO scales the last action layer). PPO's
+            ``ppo_param_init`` re-initialises every layer, so the policy calls this again after it.
+        """
+        if self.gate_init_prob is None:
+            return
+        last = [module for module in self.actor['gate'].modules() if isinstance(module, nn.Linear)][-1]
+        with torch.no_grad():
+            last.weight.mul_(0.01)
+            last.bias.fill_(math.log(self.gate_init_prob / (1.0 - self.gate_init_prob)))
 
     @property
     def gate_in_action(self) -> bool:

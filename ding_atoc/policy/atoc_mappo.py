@@ -71,6 +71,10 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
                 # (float) In [0, 1): epsilon-greedy gate while sampling (a fair coin with this probability), so the
                 # gate cannot shut for good before the messages are worth anything; PPO learns on that distribution.
                 gate_epsilon=0.0,
+                # (Optional[float]) In (0, 1): every agent's gate starts at this p (applied after PPO's parameter
+                # initialisation), so the messages become worth something before the gate judges them. None: p
+                # starts spread around 0.5.
+                gate_init_prob=None,
             ),
             learn=dict(
                 # (float) gate_learning='gain': learning rate of the gate's own optimiser.
@@ -105,6 +109,7 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
 
     def _init_learn(self) -> None:
         super()._init_learn()
+        self._model.initialise_gate()  # after ppo_param_init, which re-initialises every layer
         self._action_space = self._ppo_action_space()
         self._gain_queue = None
         if self._model.communication and self._model.gate_learning == 'gain' and not self._model.initiate_all:

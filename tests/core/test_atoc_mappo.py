@@ -11,8 +11,8 @@ from easydict import EasyDict
 
 import ding_atoc  # noqa: F401  (registers the policy and model)
 from ding_atoc.model import NO_AGENT
-from ding_atoc.model.atoc_mappo import (COMM_CHANNEL_STATE, COMM_GATE, COMM_GATE_DECIDED, COMM_GROUP,
-                                        COMM_GROUP_ROUND, COMM_RENEWED, IMPOSSIBLE, ATOCMAVAC)
+from ding_atoc.model.atoc_mappo import (COMM_CHANNEL_STATE, COMM_GATE, COMM_GATE_DECIDED, COMM_GROUP, COMM_GROUP_ROUND,
+                                        IMPOSSIBLE, ATOCMAVAC)
 from ding_atoc.policy.atoc_mappo import ATOCMAPPOPolicy
 from tests.conftest import DEVICES
 from tests.core.helpers import random_obs
@@ -271,6 +271,17 @@ def test_gate_epsilon_keeps_the_sampled_gate_open_sometimes_and_ppo_learns_on_th
     grads = [p.grad for p in model.actor['gate'].parameters()]
     assert all(torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
 
+
+@pytest.mark.parametrize('ppo_param_init', [True, False])
+@pytest.mark.parametrize('action_space', ACTION_SPACES)
+def test_gate_init_prob_sets_every_agents_first_p_even_after_ppos_initialisation(action_space, ppo_param_init):
+    obs = env_obs(5, action_space, batch=50)
+    policy = make_policy(5, action_space, model=dict(gate_init_prob=0.9), learn=dict(ppo_param_init=ppo_param_init))
+    prob = policy._model.compute_actor(obs)['gate_prob']
+    torch.testing.assert_close(prob, torch.full_like(prob, 0.9), atol=0.01, rtol=0)
+    plain = make_policy(5, action_space, learn=dict(ppo_param_init=ppo_param_init))._model.compute_actor(obs)
+    assert (plain['gate_prob'] - 0.5).abs().mean() < 0.2  # without it, p starts around 0.5
+
 def test_broadcast_action_logit_is_shifted_by_log_p():
     model = make_model(5, broadcast_action=2)
     plain = copy.deepcopy(model)
@@ -402,6 +413,7 @@ def test_state_dict_round_trip(action_space, gate_learning):
     ('thought_size', 0, 'model.thought_size'),
     ('gate_epsilon', 1.0, 'model.gate_epsilon'),
     ('gate_epsilon', -0.1, 'model.gate_epsilon'),
+    ('gate_init_prob', 1.0, 'model.gate_init_prob'),
 ])
 def test_bad_model_values_are_named(key, value, message):
     with pytest.raises(ValueError, match=message):
