@@ -275,8 +275,9 @@ class ATOCMAVAC(nn.Module):
         """
         Overview:
             Who initiates (Bernoulli(q_i) when ``sample``, see ``sampled_gate_log_prob``, else p_i >
-            ``initiator_threshold``; nobody without communication, everybody with ``initiate_all``) and ATOC's groups inside the observable fields of ``inputs['agent_distance']``; without
-            that key the distances between thoughts stand in, every agent seeing every other.
+            ``initiator_threshold``; nobody without communication, everybody with ``initiate_all``) and ATOC's
+            groups inside the observable fields of ``inputs['agent_distance']``; without that key the distances
+            between thoughts stand in, every agent seeing every other.
         Returns:
             - structure (:obj:`Dict[str, torch.Tensor]`): ``initiator`` (B, A), ``group`` (B, A, m + 1), \
                 ``group_round`` (B, A), as ``communication_structure`` gives them.
