@@ -60,6 +60,8 @@ main_config = dict(
             channel='attention',
             # (str) 'policy': the gate's decision is part of the action PPO learns; 'gain': the paper's classifier.
             gate_learning='policy',
+            # (float) p every agent's gate starts at: open, so the messages are learned before the gate judges them.
+            gate_init_prob=0.9,
             # (bool) False: the no-communication ablation.
             communication=True,
         ),

@@ -72,9 +72,10 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
                 # gate cannot shut for good before the messages are worth anything; PPO learns on that distribution.
                 gate_epsilon=0.0,
                 # (Optional[float]) In (0, 1): every agent's gate starts at this p (applied after PPO's parameter
-                # initialisation), so the messages become worth something before the gate judges them. None: p
-                # starts spread around 0.5.
-                gate_init_prob=None,
+                # initialisation), so the messages become worth something before the gate judges them; a gate that
+                # starts at 0.5 shuts on some seeds before any message helps, and nothing reopens it (README, "ATOC
+                # communication for MAPPO"). None: p starts spread around 0.5.
+                gate_init_prob=0.9,
             ),
             learn=dict(
                 # (float) gate_learning='gain': learning rate of the gate's own optimiser.

@@ -279,7 +279,8 @@ def test_gate_init_prob_sets_every_agents_first_p_even_after_ppos_initialisation
     policy = make_policy(5, action_space, model=dict(gate_init_prob=0.9), learn=dict(ppo_param_init=ppo_param_init))
     prob = policy._model.compute_actor(obs)['gate_prob']
     torch.testing.assert_close(prob, torch.full_like(prob, 0.9), atol=0.01, rtol=0)
-    plain = make_policy(5, action_space, learn=dict(ppo_param_init=ppo_param_init))._model.compute_actor(obs)
+    plain = make_policy(5, action_space, model=dict(gate_init_prob=None),
+                        learn=dict(ppo_param_init=ppo_param_init))._model.compute_actor(obs)
     assert (plain['gate_prob'] - 0.5).abs().mean() < 0.2  # without it, p starts around 0.5
 
 def test_broadcast_action_logit_is_shifted_by_log_p():
@@ -364,7 +365,7 @@ def test_learning_replays_the_structure_each_transition_was_acted_with(action_sp
 
 
 def test_learn_steps_with_ppo_and_the_gain_classifier_learns_from_the_gain():
-    policy = make_policy(model=dict(gate_learning='gain'), comm_interval=1,
+    policy = make_policy(model=dict(gate_learning='gain', gate_init_prob=None), comm_interval=1,
                          learn=dict(epoch_per_collect=1, batch_size=8, attention_update_per_collect=150,
                                     learning_rate_attention=1e-2))
     transitions, _ = collect(policy, 4)  # p near 0.5 after PPO's initialisation: about half the agents initiate
