@@ -68,8 +68,9 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
                 # (bool) True: every agent initiates at every decision, the gate unused (the ablation that
                 # communicates with everyone in range, as ding_atoc_commall).
                 initiate_all=False,
-                # (float) In [0, 1): epsilon-greedy gate while sampling (a fair coin with this probability), so the
-                # gate cannot shut for good before the messages are worth anything; PPO learns on that distribution.
+                # (float) In [0, 1): epsilon-greedy gate while sampling (a fair coin with this probability); PPO
+                # learns on that distribution. At 0.2 it did not keep the gate from shutting on the hidden-target
+                # task (gate_init_prob does), so it is off by default.
                 gate_epsilon=0.0,
                 # (Optional[float]) In (0, 1): every agent's gate starts at this p (applied after PPO's parameter
                 # initialisation), so the messages become worth something before the gate judges them; a gate that
