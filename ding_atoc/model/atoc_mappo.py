@@ -214,7 +214,8 @@ class ATOCMAVAC(nn.Module):
         Overview:
             With ``gate_init_prob``, make the gate say p_i = gate_init_prob for every thought at first: the last
             layer's bias is its logit and its weights are scaled by 0.01 (as PPO scales the last action layer). PPO's
-            ``ppo_param_init`` re-initialises every layer, so the policy calls this again after it.
+            ``ppo_param_init`` re-initialises every layer, so the policy calls this again after it (and only then:
+            a second call would scale the weights again).
         """
         if self.gate_init_prob is None:
             return

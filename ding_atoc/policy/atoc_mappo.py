@@ -111,7 +111,8 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
 
     def _init_learn(self) -> None:
         super()._init_learn()
-        self._model.initialise_gate()  # after ppo_param_init, which re-initialises every layer
+        if self._cfg.learn.ppo_param_init:  # it re-initialised every layer, the gate's start with them
+            self._model.initialise_gate()
         self._action_space = self._ppo_action_space()
         self._gain_queue = None
         if self._model.communication and self._model.gate_learning == 'gain' and not self._model.initiate_all:

@@ -279,6 +279,13 @@ def test_gate_init_prob_sets_every_agents_first_p_even_after_ppos_initialisation
     policy = make_policy(5, action_space, model=dict(gate_init_prob=0.9), learn=dict(ppo_param_init=ppo_param_init))
     prob = policy._model.compute_actor(obs)['gate_prob']
     torch.testing.assert_close(prob, torch.full_like(prob, 0.9), atol=0.01, rtol=0)
+    if not ppo_param_init:  # the gate is set up once, as the model made it
+        torch.manual_seed(0)
+        made = make_model(5, action_space, gate_init_prob=0.9)
+        torch.manual_seed(0)
+        policy = make_policy(5, action_space, model=dict(gate_init_prob=0.9), learn=dict(ppo_param_init=False))
+        assert all(torch.equal(ours, theirs) for ours, theirs in
+                   zip(policy._model.actor['gate'].parameters(), made.actor['gate'].parameters()))
     plain = make_policy(5, action_space, model=dict(gate_init_prob=None),
                         learn=dict(ppo_param_init=ppo_param_init))._model.compute_actor(obs)
     assert (plain['gate_prob'] - 0.5).abs().mean() < 0.2  # without it, p starts around 0.5
