@@ -52,7 +52,7 @@ def test_every_env_has_its_configs():
     expected = {
         'cooperative_navigation': policies | set(PAPER_CONFIGS) | {'ding_atoc_mappo'},
         'simple_spread': policies,
-        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_mappo'},
+        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_mappo'} | set(PAPER_CONFIGS),
         'hidden_target_navigation': DING_ATOC_SET | BASELINES | {'ding_atoc_mappo'},
     }
     found = {}
@@ -129,6 +129,27 @@ def test_paper_configs_are_the_default_config_at_n_50_with_local_rewards():
             {k: v for k, v in ablation.policy.model.items() if k != 'n_agent'}
         assert main_config.policy.learn == ablation.policy.learn and create_config == default_create
     assert default_main.env.get('reward_type', 'team') == 'team'  # existing configs keep the team reward
+
+
+def test_predator_prey_paper_configs_are_the_default_config_at_n_20_with_local_rewards():
+    default_main, default_create = tiny.load('predator_prey/ding_atoc_config.py')
+    sizes = ('n_agent', 'n_prey', 'reward_type')
+    configs = {name: tiny.load(f'predator_prey/{name}_config.py') for name in PAPER_CONFIGS}
+    for name, (main_config, create_config) in configs.items():
+        env = main_config.env
+        assert env.n_agent >= 20 and env.reward_type == 'local' and main_config.max_env_step >= 10 ** 6, name
+        assert main_config.policy.model.n_agent == env.n_agent
+        # the default config's env, learner and collector but for the team size and the reward
+        assert {k: v for k, v in env.items() if k not in sizes} == \
+            {k: v for k, v in default_main.env.items() if k not in sizes}
+        assert main_config.policy.learn == default_main.policy.learn and create_config == default_create
+        assert main_config.policy.collect == default_main.policy.collect
+    models = {name: main_config.policy.model for name, (main_config, _) in configs.items()}
+    assert {k: v for k, v in models['ding_atoc_paper_nocomm'].items() if k != 'communication'} == \
+        {k: v for k, v in models['ding_atoc_paper'].items() if k != 'communication'}
+    assert (models['ding_atoc_paper'].communication, models['ding_atoc_paper_nocomm'].communication) == (True, False)
+    assert models['ding_atoc_paper_commall'].initiate_all and not models['ding_atoc_paper'].get('initiate_all', False)
+    assert default_main.env.get('reward_type', 'team') == 'team'  # the default config keeps the team reward
 
 
 def test_hidden_target_configs_compare_on_one_task():
