@@ -142,7 +142,7 @@ class HiddenTargetNavigationEnv(CooperativeNavigationEnv):
         {
             k: v
             for k, v in CooperativeNavigationEnv.config.items()
-            if k not in ('n_landmark', 'max_cycles', 'reward_type', 'occupied_threshold')
+            if k not in ('n_landmark', 'max_cycles', 'reward_type', 'local_reward_scope', 'occupied_threshold')
         },
         # (int) Episode length in steps. Scripted agents steering by their informant's client block end on target at
         # A = 6-20 in ~97% of the cases after 50 steps, 35-85% after 25 (cooperative navigation's length).
@@ -154,6 +154,10 @@ class HiddenTargetNavigationEnv(CooperativeNavigationEnv):
         # (float) An agent is on target when closer than this to it (cooperative navigation's occupied threshold).
         occupied_threshold=0.1,
     )
+
+    def _local_reward_scope(self) -> str:
+        """Each agent is scored by its own target alone (``_scores``), so the task has no scope to choose."""
+        return 'own_target'
 
     def _landmark_count(self) -> int:
         """L = A (checked by the common config checks): one target per agent."""

@@ -64,17 +64,20 @@ def _assert_obs_equal(batched, numpy_obs, where):
 
 # name x team size x action type x field x seeding: every combination; agent_specific_global_state and reward_type
 # alternate so that both settings of each meet every value of the others
-PARITY_CASES = [(name, n, cont, field, dynamic) for name in NATIVE_ENVS for n in (3, 10) for cont in (False, True)
+PARITY_CASES = [(name, n, cont, field, dynamic, {}) for name in NATIVE_ENVS for n in (3, 10) for cont in (False, True)
                 for field in ('k_nearest', 'radius') for dynamic in (True, False)]
+# cooperative navigation's local rewards over each agent's Voronoi cell of landmarks, with more landmarks than agents
+PARITY_CASES += [('cooperative_navigation', n, True, field, True, dict(local_reward_scope='nearest_agent', n_landmark=13))
+                 for n in (3, 10) for field in ('k_nearest', 'radius')]
 
 
 @pytest.mark.parametrize('device', DEVICES)
-@pytest.mark.parametrize('name,n_agent,continuous,field,dynamic', PARITY_CASES)
-def test_whole_episodes_equal_numpy_envs(device, name, n_agent, continuous, field, dynamic):
+@pytest.mark.parametrize('name,n_agent,continuous,field,dynamic,keys', PARITY_CASES)
+def test_whole_episodes_equal_numpy_envs(device, name, n_agent, continuous, field, dynamic, keys):
     specific = continuous != (field == 'radius')
     reward_type = 'local' if continuous == dynamic else 'team'
     cfg = _cfg(name, n_agent, continuous_actions=continuous, agent_specific_global_state=specific,
-               observable_field=dict(type=field, radius=1.0), reward_type=reward_type)
+               observable_field=dict(type=field, radius=1.0), reward_type=reward_type, **keys)
     manager = _manager(cfg, device)
     envs = _numpy_envs(cfg, dynamic)
     manager.seed(SEED, dynamic_seed=dynamic)
