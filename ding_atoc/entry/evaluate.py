@@ -56,6 +56,19 @@ def evaluate(
         - metrics (:obj:`Dict[str, float]`): mean over episodes of the return and the task's metrics.
     """
     check_positive_int('episodes (--episodes)', episodes)
+    policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)
+    return play_episodes(policy, env, episodes, seed, gif_path)
+
+
+def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
+                        gate: str = 'learned') -> Tuple[Any, Any]:
+    """
+    Overview:
+        The policy of a checkpoint, with its gate as ``evaluate``'s ``gate`` says, and one env of the config's
+        evaluator to play it on (the arguments are ``evaluate``'s).
+    Returns:
+        - policy_and_env (:obj:`Tuple[Any, Any]`): the policy (learn and eval modes) and the env, not yet reset.
+    """
     if gate not in GATES:
         raise ValueError(f"--gate must be one of {GATES}, got {gate!r}")
     main_config, create_config = input_cfg
@@ -69,7 +82,7 @@ def evaluate(
     load_policy_state(policy, state, ckpt, run_identity(main_config, create_config, seed))
     if gate != 'learned':
         overrule_gate(policy._model, gate)
-    return play_episodes(policy, env_fn(evaluator_cfgs[0]), episodes, seed, gif_path)
+    return policy, env_fn(evaluator_cfgs[0])
 
 
 def overrule_gate(model: torch.nn.Module, gate: str) -> None:

@@ -1,0 +1,110 @@
+"""
+Overview:
+    Which landmarks cooperative navigation's local rewards leave out, on the episodes of a trained policy. With
+    ``local_reward_scope='observed'`` agent i is scored by its K_L nearest landmarks, so a landmark that is in no
+    agent's K_L nearest scores nobody: no agent's reward asks for it to be covered. This plays greedy episodes of a
+    checkpoint (on the evaluator's layouts, as ``ding-atoc eval``) and prints, at steps of the episode, the share of
+    landmarks that score nobody, their share of the team's distance term (sum of d_l, d_l the distance from landmark l
+    to its nearest agent), and the mean d_l of the landmarks that score someone and of those that do not.
+
+Usage:
+    python bench/reward_coverage.py -c configs/cooperative_navigation/ding_atoc_paper_config.py \\
+        --ckpt <run>/ckpt/ckpt_latest.pth.tar --episodes 8
+"""
+import argparse
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+
+from ding_atoc.entry.config_loader import load_config
+from ding_atoc.entry.evaluate import load_trained_policy
+
+
+def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict[str, float]:
+    """
+    Overview:
+        The landmarks that no agent's K_L nearest include, in one state.
+    Arguments:
+        - agents (:obj:`np.ndarray`): (A, 2) agent positions.
+        - landmarks (:obj:`np.ndarray`): (L, 2) landmark positions.
+        - k_landmark (:obj:`int`): K_L.
+    Returns:
+        - stats (:obj:`Dict[str, float]`): ``unscored_share`` (of the landmarks), ``unscored_distance_share`` (of
+          sum_l d_l), ``scored_d`` and ``unscored_d`` (mean d_l of each set; nan when empty).
+    """
+    dist = np.linalg.norm(agents[:, None] - landmarks[None], axis=-1)
+    nearest = dist.min(axis=0)
+    scored = np.zeros(len(landmarks), dtype=bool)
+    scored[np.argsort(dist, axis=1)[:, :k_landmark].reshape(-1)] = True
+    return dict(
+        unscored_share=float(1 - scored.mean()),
+        unscored_distance_share=float(nearest[~scored].sum() / nearest.sum()),
+        scored_d=float(nearest[scored].mean()) if scored.any() else float('nan'),
+        unscored_d=float(nearest[~scored].mean()) if (~scored).any() else float('nan'),
+    )
+
+
+def play(policy, env, episodes: int, seed: int) -> List[List[Dict[str, float]]]:
+    """The ``coverage`` of every state (reset included) of ``episodes`` greedy episodes, episode k on seed + k."""
+    runs = []
+    for episode in range(episodes):
+        env.seed(seed + episode, dynamic_seed=False)
+        obs, done, states = env.reset(), False, []
+        policy.eval_mode.reset([0])
+        while True:
+            state = env.render_state()
+            states.append(coverage(state['agents'], state['landmarks'], env.k_landmark))
+            if done:
+                break
+            output = policy.eval_mode.forward({0: obs})[0]
+            obs, _, done, _ = env.step(np.asarray(output['action']))
+        runs.append(states)
+    return runs
+
+
+def _mean_of_defined(values: List[float]) -> float:
+    """The mean of the values that are not nan (a state without unscored landmarks has no mean d_l for them)."""
+    defined = [value for value in values if not np.isnan(value)]
+    return float(np.mean(defined)) if defined else float('nan')
+
+
+def coverage_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0) -> List[str]:
+    """
+    Overview:
+        Play ``episodes`` greedy episodes of the checkpoint and return the markdown table of the module doc: the mean
+        ``coverage`` over episodes at the start, quarters and end of an episode.
+    """
+    main_config, create_config = input_cfg
+    if create_config.env.type != 'cooperative_navigation':
+        raise ValueError(f'a cooperative_navigation config is needed, got env {create_config.env.type!r}')
+    policy, env = load_trained_policy(input_cfg, ckpt, seed)
+    runs = play(policy, env, episodes, seed)
+    env.close()
+    length = len(runs[0]) - 1
+    lines = [
+        f'{ckpt}: {episodes} episodes, K_L = {env.k_landmark}, L = {env.n_landmark}',
+        '| step | landmarks scoring no agent | their share of sum d_l | mean d_l, scored | mean d_l, unscored |',
+        '|---|---|---|---|---|',
+    ]
+    for step in sorted({0, length // 4, length // 2, 3 * length // 4, length}):
+        rows = [run[step] for run in runs]
+        mean = {key: _mean_of_defined([row[key] for row in rows]) for key in rows[0]}
+        lines.append(f"| {step} | {mean['unscored_share']:.3f} | {mean['unscored_distance_share']:.3f} | "
+                     f"{mean['scored_d']:.3f} | {mean['unscored_d']:.3f} |")
+    return lines
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('-c', '--config', required=True, help='the cooperative navigation config of the checkpoint')
+    parser.add_argument('--ckpt', required=True, help='checkpoint (ckpt_latest.pth.tar of ding-atoc train)')
+    parser.add_argument('--episodes', type=int, default=8)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    print('\n'.join(coverage_table(load_config(args.config), args.ckpt, args.episodes, args.seed)))
+
+
+if __name__ == '__main__':
+    main()
