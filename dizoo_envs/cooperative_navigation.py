@@ -28,13 +28,17 @@ Overview:
       covers a landmark near it as when it covers it itself: the reward stays cooperative but only about the
       agent's surroundings, and its scale does not shrink with A as an agent's share of the team reward does. With
       K_L = L (normalized) the mean of the local rewards is the team reward.
-      Which landmarks score agent i is ``local_reward_scope``: ``'observed'`` (default) its K_L nearest, as above;
-      ``'nearest_agent'`` those to which i is the nearest agent (its Voronoi cell), ``r_i = -sum_{l: i nearest to l}
-      d_l - p * c_i``, the distance term multiplied by A / L with ``normalize_reward=True``. Every landmark then scores
-      exactly one agent, so the local rewards add up to the team reward (normalized: their mean is the team reward).
-      With ``'observed'`` a landmark that is in no agent's K_L nearest scores nobody: measured at N = L = 50 (K_L = 2)
-      on trained policies, a quarter of the landmarks end an episode so, and they make three quarters of the team's
-      distance term, which no agent is then asked to reduce.
+      What scores agent i is ``local_reward_scope``: ``'observed'`` (default) its K_L nearest landmarks, as above;
+      ``'difference'`` the difference reward of the distance term, what agent i's presence takes off ``sum_l d_l``:
+      ``r_i = sum_{l: i nearest to l} (d2_l - d_l) - p * c_i`` (d2_l: distance from l to its second nearest agent),
+      the sum multiplied by A / L with ``normalize_reward=True``. It depends only on the landmarks i is nearest to and
+      changes with i's moves exactly as the team reward does (the team reward without agent i does not depend on i),
+      so every landmark counts and no agent gains by leaving a landmark to others. With ``'observed'`` a landmark that
+      is in no agent's K_L nearest scores nobody: measured at N = L = 50 (K_L = 2) on trained policies, a quarter of
+      the landmarks end an episode so, and they make three quarters of the team's distance term
+      (``bench/reward_coverage.py``). Scoring agent i by the d_l of the landmarks it is nearest to (its Voronoi cell)
+      instead leaves none out but pays an agent for crowding others, whose cells then take its landmarks (measured at
+      N = 50: the README's section "Does ATOC's communication pay off?").
 
     ``eval_episode_return`` is the sum of the team rewards with either ``reward_type``.
 
@@ -55,7 +59,7 @@ from .geometry import gather_neighbours, k_nearest, pairwise_offsets
 from .physics import PHYSICS_DEFAULTS, PointMassWorld
 
 #: The values of cooperative navigation's ``local_reward_scope``.
-LOCAL_REWARD_SCOPES = ('observed', 'nearest_agent')
+LOCAL_REWARD_SCOPES = ('observed', 'difference')
 
 
 def agent_collisions(dist_agent_agent: Array, agent_size: float) -> Array:
@@ -96,9 +100,9 @@ def navigation_local_reward(scored: Array, hits: Array, collision_penalty: float
         Per-agent (local) rewards of cooperative navigation (module doc), one state (numpy) or a batch of states
         (torch, leading axes ``...``).
     Arguments:
-        - scored (:obj:`Array`): (..., A, M) the d_l of the M landmarks that score each agent, 0 where one does not
-          (its K_L nearest; with ``local_reward_scope='nearest_agent'`` all L, non-zero where it is the nearest agent;
-          in the hidden target task its own target, M = 1).
+        - scored (:obj:`Array`): (..., A, M) the distance terms that score each agent: the d_l of its K_L nearest
+          landmarks (in the hidden target task its own target, M = 1); with ``local_reward_scope='difference'`` one
+          per landmark, d_l - d2_l where the agent is the landmark's nearest, 0 elsewhere (M = L).
         - hits (:obj:`Array`): (..., A) c_i, see ``agent_collisions``.
         - collision_penalty (:obj:`float`): penalty per collision.
         - normalize (:obj:`bool`): divide the distance term by ``landmarks_per_agent``.
@@ -185,9 +189,10 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         # r_i = -sum_{l in N_i} d_l - p * c_i over agent i's K_L nearest landmarks N_i. normalize_reward turns the
         # sums over landmarks into means (and the team's collision term into a mean over agents).
         reward_type='team',
-        # (str) With reward_type='local', the landmarks N_i that score agent i: 'observed', its K_L nearest (a landmark
-        # in nobody's K_L nearest scores nobody); 'nearest_agent', those to which it is the nearest agent (every
-        # landmark scores one agent; normalize_reward multiplies the distance term by A / L instead).
+        # (str) With reward_type='local', what scores agent i: 'observed', the landmarks N_i of its K_L nearest (a
+        # landmark in nobody's K_L nearest scores nobody); 'difference', sum (d2_l - d_l) over the landmarks it is the
+        # nearest agent to (d2_l: to the second nearest), what it takes off the team's distance term
+        # (normalize_reward multiplies that sum by A / L).
         local_reward_scope='observed',
         # (int) Number of landmarks L (>= 1).
         n_landmark=3,
@@ -324,7 +329,7 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
         landmark_dist, scored = self._scores(dist_al, landmark_idx)
         local = None
         if self._local_reward:
-            per_agent = self._n_landmark / cfg.n_agent if self._scope == 'nearest_agent' else None
+            per_agent = self._n_landmark / cfg.n_agent if self._scope == 'difference' else None
             local = navigation_local_reward(scored, hits, cfg.collision_penalty, cfg.normalize_reward, per_agent)
         return dict(
             dx_al=dx_al,
@@ -339,14 +344,16 @@ class CooperativeNavigationEnv(PointMassTeamEnv):
 
     def _scores(self, dist_al: Array, landmark_idx: Array) -> Tuple[Array, Array]:
         """
-        d_l (..., L): the distance from every landmark to its nearest agent; and the d_l that score each agent's local
-        reward (``local_reward_scope``): (..., A, K_L) those of its K_L nearest landmarks, or (..., A, L) d_l where it
-        is the landmark's nearest agent and 0 elsewhere.
+        d_l (..., L): the distance from every landmark to its nearest agent; and the distance terms that score each
+        agent's local reward (``local_reward_scope``): (..., A, K_L) the d_l of its K_L nearest landmarks, or
+        (..., A, L) d_l - d2_l where it is the landmark's nearest agent and 0 elsewhere.
         """
         xp = namespace(dist_al)
         nearest = xp.amin(dist_al, axis=-2)
-        if self._scope == 'nearest_agent':
-            return nearest, xp.where(dist_al == nearest[..., None, :], nearest[..., None, :], xp.zeros_like(dist_al))
+        if self._scope == 'difference':
+            is_nearest = dist_al == nearest[..., None, :]
+            second = xp.amin(xp.where(is_nearest, xp.full_like(dist_al, np.inf), dist_al), axis=-2)
+            return nearest, xp.where(is_nearest, (nearest - second)[..., None, :], xp.zeros_like(dist_al))
         return nearest, take_along(nearest[..., None, :], landmark_idx, axis=-1)
 
     def _update_landmark_geometry(self) -> None:

@@ -66,8 +66,8 @@ def _assert_obs_equal(batched, numpy_obs, where):
 # alternate so that both settings of each meet every value of the others
 PARITY_CASES = [(name, n, cont, field, dynamic, {}) for name in NATIVE_ENVS for n in (3, 10) for cont in (False, True)
                 for field in ('k_nearest', 'radius') for dynamic in (True, False)]
-# cooperative navigation's local rewards over each agent's Voronoi cell of landmarks, with more landmarks than agents
-PARITY_CASES += [('cooperative_navigation', n, True, field, True, dict(local_reward_scope='nearest_agent', n_landmark=13))
+# cooperative navigation's difference rewards, with more landmarks than agents
+PARITY_CASES += [('cooperative_navigation', n, True, field, True, dict(local_reward_scope='difference', n_landmark=13))
                  for n in (3, 10) for field in ('k_nearest', 'radius')]
 
 

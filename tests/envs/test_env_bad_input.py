@@ -105,8 +105,8 @@ def test_bad_entity_counts():
         make_env('cooperative_navigation', n_nearest_landmark=0, reward_type='local')
     with pytest.raises(ValueError, match="local_reward_scope='voronoi', expected one of"):
         make_env('cooperative_navigation', reward_type='local', local_reward_scope='voronoi')
-    # the Voronoi cells need no landmark in view
-    make_env('cooperative_navigation', n_nearest_landmark=0, reward_type='local', local_reward_scope='nearest_agent')
+    # the difference reward needs no landmark in view
+    make_env('cooperative_navigation', n_nearest_landmark=0, reward_type='local', local_reward_scope='difference')
     make_env('cooperative_navigation', n_nearest_landmark=0)  # a team reward needs no landmark in view
     # hidden_target_navigation: one target landmark per agent
     with pytest.raises(KeyError, match="unknown config key 'n_landmark'"):

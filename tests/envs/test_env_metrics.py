@@ -103,26 +103,22 @@ def test_local_rewards_over_every_landmark_average_to_the_team_reward():
 
 @pytest.mark.parametrize('normalize', [False, True])
 @pytest.mark.parametrize('n_agent,n_landmark', [(3, 4), (6, 6), (10, 7)])
-def test_nearest_agent_scope_scores_each_landmark_to_its_nearest_agent(normalize, n_agent, n_landmark):
-    """With local_reward_scope='nearest_agent', r_i = -(d_l of the landmarks i is nearest to) * (A / L if normalized)
-    - penalty * own collisions: every landmark scores one agent, so the local rewards add up to the team reward
-    (normalized: average to it), whatever the team size and the number of landmarks."""
+def test_difference_scope_pays_each_agent_what_it_takes_off_the_distance_term(normalize, n_agent, n_landmark):
+    """With local_reward_scope='difference', r_i = (team distance term with agent i) - (the same without it)
+    = sum over the landmarks i is nearest to of (second nearest distance - nearest distance), times A / L if
+    normalized, - penalty * own collisions; whatever the team size and the number of landmarks."""
     keys = dict(n_agent=n_agent, n_landmark=n_landmark, normalize_reward=normalize, collision_penalty=2.0,
                 max_cycles=6, continuous_actions=True)
-    env = _nav(reward_type='local', local_reward_scope='nearest_agent', **keys)
-    twin = _nav(**keys)
+    env = _nav(reward_type='local', local_reward_scope='difference', **keys)
     rng = np.random.default_rng(n_agent)
     for _ in range(6):
-        action = rng.uniform(-1, 1, size=(n_agent, 2)).astype(np.float32)
-        ts, team = env.step(action), twin.step(action).reward[0]
+        ts = env.step(rng.uniform(-1, 1, size=(n_agent, 2)).astype(np.float32))
         state = env.render_state()
         dist_al = np.linalg.norm(state['agents'][:, None] - state['landmarks'][None], axis=-1)
-        owner, d = dist_al.argmin(axis=0), dist_al.min(axis=0)
         hits = (np.linalg.norm(state['agents'][:, None] - state['agents'][None], axis=-1) < 0.3).sum(axis=1) - 1
-        owned = np.array([d[owner == i].sum() for i in range(n_agent)]) * (n_agent / n_landmark if normalize else 1)
-        np.testing.assert_allclose(ts.reward, -owned - 2.0 * hits, rtol=1e-5, atol=1e-6)
-        total = ts.reward.mean() if normalize else ts.reward.sum()
-        assert total == pytest.approx(team, rel=1e-5)
+        scale = n_agent / n_landmark if normalize else 1.0
+        without = [np.delete(dist_al, i, axis=0).min(axis=0).sum() - dist_al.min(axis=0).sum() for i in range(n_agent)]
+        np.testing.assert_allclose(ts.reward, scale * np.array(without) - 2.0 * hits, rtol=1e-5, atol=1e-5)
 
 
 def _pp(**cfg):
