@@ -19,6 +19,7 @@ import torch
 
 from ding_atoc.entry.config_loader import load_config
 from ding_atoc.entry.evaluate import load_trained_policy
+from dizoo_envs.geometry import k_nearest, pairwise_offsets
 
 
 def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict[str, float]:
@@ -33,10 +34,10 @@ def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict
         - stats (:obj:`Dict[str, float]`): ``unscored_share`` (of the landmarks), ``unscored_distance_share`` (of
           sum_l d_l), ``scored_d`` and ``unscored_d`` (mean d_l of each set; nan when empty).
     """
-    dist = np.linalg.norm(agents[:, None] - landmarks[None], axis=-1)
+    _, _, dist = pairwise_offsets(agents, landmarks)
     nearest = dist.min(axis=0)
     scored = np.zeros(len(landmarks), dtype=bool)
-    scored[np.argsort(dist, axis=1)[:, :k_landmark].reshape(-1)] = True
+    scored[k_nearest(dist, k_landmark).reshape(-1)] = True  # the landmarks the env's 'observed' reward scores
     return dict(
         unscored_share=float(1 - scored.mean()),
         unscored_distance_share=float(nearest[~scored].sum() / nearest.sum()),

@@ -33,9 +33,9 @@ Overview:
       ``r_i = sum_{l: i nearest to l} (d2_l - d_l) - p * c_i`` (d2_l: distance from l to its second nearest agent),
       the sum multiplied by A / L with ``normalize_reward=True``. Its distance term depends only on the landmarks i is
       nearest to and changes with i's moves exactly as the team's does (the team's without agent i does not depend on
-      i), so every landmark counts and no agent gains by leaving a landmark to others. With ``'observed'`` a landmark that
-      is in no agent's K_L nearest scores nobody: measured at N = L = 50 (K_L = 2) on trained policies, a quarter of
-      the landmarks end an episode so, and they make three quarters of the team's distance term
+      i), so every landmark counts and no agent gains by leaving a landmark to others. With ``'observed'`` a landmark
+      that is in no agent's K_L nearest scores nobody: measured at N = L = 50 (K_L = 2) on trained policies, a quarter
+      of the landmarks end an episode so, and they make three quarters of the team's distance term
       (``bench/reward_coverage.py``). Scoring agent i by the d_l of the landmarks it is nearest to (its Voronoi cell)
       instead leaves none out but pays an agent for crowding others, whose cells then take its landmarks (measured at
       N = 50: the README's section "Does ATOC's communication pay off?").
