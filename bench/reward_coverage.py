@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ding_atoc.entry.config_loader import load_config
-from ding_atoc.entry.evaluate import load_trained_policy
+from ding_atoc.entry.evaluate import load_trained_policy, play_episodes
 from dizoo_envs.geometry import k_nearest, pairwise_offsets
 
 
@@ -48,19 +48,13 @@ def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict
 
 def play(policy, env, episodes: int, seed: int) -> List[List[Dict[str, float]]]:
     """The ``coverage`` of every state (reset included) of ``episodes`` greedy episodes, episode k on seed + k."""
-    runs = []
-    for episode in range(episodes):
-        env.seed(seed + episode, dynamic_seed=False)
-        obs, done, states = env.reset(), False, []
-        policy.eval_mode.reset([0])
-        while True:
-            state = env.render_state()
-            states.append(coverage(state['agents'], state['landmarks'], env.k_landmark))
-            if done:
-                break
-            output = policy.eval_mode.forward({0: obs})[0]
-            obs, _, done, _ = env.step(np.asarray(output['action']))
-        runs.append(states)
+    runs: List[List[Dict[str, float]]] = [[] for _ in range(episodes)]
+
+    def observe(episode: int, env, obs, output) -> None:
+        state = env.render_state()
+        runs[episode].append(coverage(state['agents'], state['landmarks'], env.k_landmark))
+
+    play_episodes(policy, env, episodes, seed, observer=observe)
     return runs
 
 
@@ -80,8 +74,7 @@ def coverage_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed:
     if create_config.env.type != 'cooperative_navigation':
         raise ValueError(f'a cooperative_navigation config is needed, got env {create_config.env.type!r}')
     policy, env = load_trained_policy(input_cfg, ckpt, seed)
-    runs = play(policy, env, episodes, seed)
-    env.close()
+    runs = play(policy, env, episodes, seed)  # closes the env
     length = len(runs[0]) - 1
     lines = [
         f'{ckpt}: {episodes} episodes, K_L = {env.k_landmark}, L = {env.n_landmark}',

@@ -3,7 +3,7 @@ Overview:
     Evaluation only: load a checkpoint, play episodes with the greedy policy, print the task metrics and write a
     GIF of the first episode with the communication groups drawn.
 """
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -94,8 +94,17 @@ def overrule_gate(model: torch.nn.Module, gate: str) -> None:
     setattr(model, attribute, value)
 
 
+#: ``play_episodes``' per-state hook: ``(episode, env, obs, output)``, ``output`` None on an episode's last state.
+StateObserver = Callable[[int, Any, Dict[str, np.ndarray], Optional[Dict[str, Any]]], None]
+
+
 def play_episodes(
-        policy: Any, env: Any, episodes: int, seed: int = 0, gif_path: Optional[str] = None
+        policy: Any,
+        env: Any,
+        episodes: int,
+        seed: int = 0,
+        gif_path: Optional[str] = None,
+        observer: Optional[StateObserver] = None,
 ) -> Dict[str, float]:
     """
     Overview:
@@ -108,6 +117,9 @@ def play_episodes(
         - episodes (:obj:`int`): episodes to play.
         - seed (:obj:`int`): seed of the first episode.
         - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
+        - observer (:obj:`Optional[StateObserver]`): called on every state of every episode, before the env \
+            steps, with the policy's output on it (the reset's state first; the last state with ``None``), for \
+            measurements beyond the metrics (``bench/reward_coverage.py``, ``bench/communication_profile.py``).
     Returns:
         - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
             ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed).
@@ -127,7 +139,11 @@ def play_episodes(
             if record:
                 frames.append(env.render_state())
                 groups.append(groups_of(output))
+            if observer is not None:
+                observer(episode, env, obs, output)
             obs, _, done, info = env.step(np.asarray(output['action']))
+        if observer is not None:
+            observer(episode, env, obs, None)
         results.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
         if record:
             from dizoo_envs.render import save_episode_gif

@@ -1,0 +1,68 @@
+"""The communication profile of a trained ATOC checkpoint: who talks when, in which groups, and what it changes."""
+import math
+
+import pytest
+
+from bench import communication_profile
+from tests import tiny
+
+pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
+
+COLUMNS = ('initiator_share', 'member_share', 'groups_per_agent', 'action_change', 'action_size', 'gain',
+           'gain_positive')
+
+
+def trained_checkpoint(config: str, **module_vars) -> tuple:
+    """A checkpoint of a few collections of ``config`` and the shrunk config it was trained with."""
+    from ding_atoc.entry.train import train
+    input_cfg = tiny.shrink(*tiny.load(config, **module_vars), n_sample=32)
+    run = train(input_cfg, seed=0, max_env_step=64, progress=False)['exp_name']
+    return input_cfg, f'{run}/ckpt/ckpt_latest.pth.tar'
+
+
+def table_rows(lines: list) -> list:
+    """The table's rows as dicts: ``steps`` and the ``COLUMNS``, parsed from the markdown."""
+    rows = []
+    for line in lines[3:]:
+        if not line.startswith('|'):
+            break
+        cells = [cell.strip() for cell in line.strip('|').split('|')]
+        rows.append(dict(steps=cells[0], **{key: float(value) for key, value in zip(COLUMNS, cells[1:])}))
+    return rows
+
+
+@pytest.mark.parametrize('config,module_vars', [
+    ('cooperative_navigation/ding_atoc_paper_config.py', dict(n_agent=6)),
+    ('hidden_target_navigation/ding_atoc_config.py', {}),
+    ('predator_prey/ding_atoc_config.py', {}),
+], ids=['cooperative_navigation_n6', 'hidden_target_navigation', 'predator_prey'])
+@pytest.mark.parametrize('gate', communication_profile.PROFILED_GATES)
+def test_the_profile_has_a_row_per_stretch_of_the_episode_and_measures_the_members(config, module_vars, gate):
+    (main_config, create_config), ckpt = trained_checkpoint(config, **module_vars)
+    lines = communication_profile.profile((main_config, create_config), ckpt, episodes=2, gate=gate)
+    rows = table_rows(lines)
+    stretch = communication_profile.STRETCH
+    expected = [f'{start}-{start + stretch - 1}' for start in range(0, main_config.env.max_cycles, stretch)]
+    assert [row['steps'] for row in rows] == expected + ['all']
+    for row in rows:
+        assert 0.0 <= row['initiator_share'] <= 1.0 and 0.0 <= row['member_share'] <= 1.0
+        # per-member columns are defined exactly where some agent is in a group
+        assert all(math.isnan(row[key]) for key in COLUMNS[3:]) == (row['member_share'] == 0.0)
+        if row['member_share'] > 0:
+            assert row['action_change'] >= 0.0 and 0.0 <= row['gain_positive'] <= 1.0
+    if gate == 'open':
+        # every agent initiates, and a message changes what an (untrained) actor does
+        assert all(row['initiator_share'] == 1.0 for row in rows)
+        assert rows[-1]['action_change'] > 0.0
+    sizes = next(line for line in lines if line.startswith('group sizes'))
+    shares = [float(part.split(':')[1]) for part in sizes.split(': ', 1)[1].split(', ')] if 'no group' not in sizes else []
+    assert not shares or sum(shares) == pytest.approx(1.0, abs=2e-3)
+    assert any(line.startswith('dQ queue D of the checkpoint: size ') for line in lines)
+
+
+def test_a_policy_without_communication_or_an_unknown_gate_is_refused():
+    input_cfg, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_nocomm_config.py', n_agent=4)
+    with pytest.raises(ValueError, match='does not communicate'):
+        communication_profile.profile(input_cfg, ckpt, episodes=1)
+    with pytest.raises(ValueError, match='gate must be one of'):
+        communication_profile.profile(input_cfg, ckpt, episodes=1, gate='closed')
