@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ding_atoc.entry.config_loader import load_config
+from ding_atoc.entry.env_check import with_team_size
 from ding_atoc.entry.evaluate import groups_of, load_trained_policy, play_episodes
 from ding_atoc.model.grouping import group_members
 
@@ -161,9 +162,13 @@ def main(argv=None) -> None:
     parser.add_argument('--episodes', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--gate', choices=PROFILED_GATES, default='learned')
+    parser.add_argument('--n-agent', type=int, default=None, help="team size (default: the config's)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    print('\n'.join(profile(load_config(args.config), args.ckpt, args.episodes, args.seed, args.gate)))
+    input_cfg = load_config(args.config)
+    if args.n_agent is not None:
+        input_cfg = with_team_size(*input_cfg, args.n_agent)
+    print('\n'.join(profile(input_cfg, args.ckpt, args.episodes, args.seed, args.gate)))
 
 
 if __name__ == '__main__':
