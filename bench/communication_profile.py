@@ -7,7 +7,8 @@ Overview:
     - for the members of groups, what the messages change: the distance between the action taken with the
       integrated thought and the action without communication, ``mu_II(h_i, h_i)`` (0 when the actor ignores the
       channel), against the size of the action itself; and the critic's gain ``dQ_i = Q(o_i, a_i with) -
-      Q(o_i, a_i without)``, the quantity the attention unit is trained on (mean, and the share above 0).
+      Q(o_i, a_i without)``, the quantity the attention unit is trained on (mean, and the share above 0), against
+      the size of the critic's value itself, ``|Q(o_i, a_i with)|``.
 
     Then the dQ queue D saved in the checkpoint, what the attention unit was last trained on: size, mean, quantiles
     and share above 0. With ``--gate open`` every agent initiates (as ``ding-atoc eval --gate open``): what the
@@ -63,24 +64,25 @@ class CommunicationRecorder:
         member = group_members(torch.as_tensor(output['group']).unsqueeze(0))[0]
         if not member.any():
             return
-        change, size, gain = self._effect_on_members(obs, torch.as_tensor(output['action']), member)
+        change, size, gain, value = self._effect_on_members(obs, torch.as_tensor(output['action']), member)
         sums['members'] += float(member.sum())
         sums['action_change'] += change
         sums['action_size'] += size
         sums['gain'] += gain.sum().item()
         sums['gain_positive'] += (gain > 0).sum().item()
+        sums['value_size'] += value
 
     def _effect_on_members(self, obs: Dict[str, np.ndarray], action: torch.Tensor,
-                           member: torch.Tensor) -> Tuple[float, float, torch.Tensor]:
-        """Sums over the members of ||a with - a without|| and ||a with||, and each member's dQ."""
+                           member: torch.Tensor) -> Tuple[float, float, torch.Tensor, float]:
+        """Sums over the members of ||a with - a without|| and ||a with||, each member's dQ, and the sum of |Q with|."""
         batch = {key: torch.as_tensor(value, dtype=torch.float32).unsqueeze(0) for key, value in obs.items()}
         with torch.no_grad():
             alone = self.model.action_without_communication(self.model.thought(batch))[0]
             both = {key: torch.cat([value, value]) for key, value in batch.items()}
             q_value = self.model.compute_critic({'obs': both, 'action': torch.stack([action.float(), alone])})
-        gain = (q_value['q_value'][0] - q_value['q_value'][1])[member]
+        q_with, q_without = q_value['q_value'][0][member], q_value['q_value'][1][member]
         change = (action - alone).norm(dim=-1)[member].sum().item()
-        return change, action.float().norm(dim=-1)[member].sum().item(), gain
+        return change, action.float().norm(dim=-1)[member].sum().item(), q_with - q_without, q_with.abs().sum().item()
 
     def rows(self) -> List[Dict[str, float]]:
         """One dict per stretch of the episode, then one for the whole episode (``steps``: 'all')."""
@@ -106,6 +108,7 @@ def _ratios(sums: Dict[str, float]) -> Dict[str, float]:
         action_size=per_member('action_size'),
         gain=per_member('gain'),
         gain_positive=per_member('gain_positive'),
+        value_size=per_member('value_size'),
     )
 
 
@@ -137,13 +140,13 @@ def profile(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 
     lines = [
         f'{ckpt}: {episodes} episodes, seed {seed}, gate {gate}',
         '| episode steps | initiator share | agents in a group | groups per agent | ||a with - a without|| '
-        '(members) | ||a with|| (members) | dQ (members) | dQ > 0 (members) |',
-        '|---|---|---|---|---|---|---|---|',
+        '(members) | ||a with|| (members) | dQ (members) | dQ > 0 (members) | |Q with| (members) |',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
     for row in recorder.rows():
         lines.append(f"| {row['steps']} | {row['initiator_share']:.3f} | {row['member_share']:.3f} | "
                      f"{row['groups_per_agent']:.4f} | {row['action_change']:.4f} | {row['action_size']:.3f} | "
-                     f"{row['gain']:.4f} | {row['gain_positive']:.3f} |")
+                     f"{row['gain']:.4f} | {row['gain_positive']:.3f} | {row['value_size']:.3f} |")
     sizes = sorted(recorder.group_sizes.items())
     count = sum(recorder.group_sizes.values())
     lines.append('')

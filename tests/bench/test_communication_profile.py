@@ -9,7 +9,7 @@ from tests import tiny
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 COLUMNS = ('initiator_share', 'member_share', 'groups_per_agent', 'action_change', 'action_size', 'gain',
-           'gain_positive')
+           'gain_positive', 'value_size')
 
 
 def trained_checkpoint(config: str, **module_vars) -> tuple:
