@@ -18,17 +18,19 @@ Usage:
     python bench/communication_profile.py -c configs/cooperative_navigation/ding_atoc_paper_config.py \\
         --ckpt <run>/ckpt/ckpt_latest.pth.tar --episodes 8
 """
-import argparse
+import os
+import sys
 from collections import Counter, defaultdict
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
-from ding_atoc.entry.config_loader import load_config
-from ding_atoc.entry.env_check import with_team_size
 from ding_atoc.entry.evaluate import groups_of, load_trained_policy, play_episodes
 from ding_atoc.model.grouping import group_members
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
+from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
 
 #: Episode steps per row of the table.
 STRETCH = 5
@@ -159,19 +161,10 @@ def profile(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('-c', '--config', required=True, help='the config of the checkpoint (an ATOC policy)')
-    parser.add_argument('--ckpt', required=True, help='checkpoint (ckpt_latest.pth.tar of ding-atoc train)')
-    parser.add_argument('--episodes', type=int, default=8)
-    parser.add_argument('--seed', type=int, default=0)
+    parser = checkpoint_parser(__doc__, 'the config of the checkpoint (an ATOC policy)')
     parser.add_argument('--gate', choices=PROFILED_GATES, default='learned')
-    parser.add_argument('--n-agent', type=int, default=None, help="team size (default: the config's)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    input_cfg = load_config(args.config)
-    if args.n_agent is not None:
-        input_cfg = with_team_size(*input_cfg, args.n_agent)
-    print('\n'.join(profile(input_cfg, args.ckpt, args.episodes, args.seed, args.gate)))
+    print('\n'.join(profile(checkpoint_config(args), args.ckpt, args.episodes, args.seed, args.gate)))
 
 
 if __name__ == '__main__':

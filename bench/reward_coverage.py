@@ -11,15 +11,17 @@ Usage:
     python bench/reward_coverage.py -c configs/cooperative_navigation/ding_atoc_paper_config.py \\
         --ckpt <run>/ckpt/ckpt_latest.pth.tar --episodes 8
 """
-import argparse
+import os
+import sys
 from typing import Dict, List, Tuple
 
 import numpy as np
-import torch
 
-from ding_atoc.entry.config_loader import load_config
 from ding_atoc.entry.evaluate import load_trained_policy, play_episodes
 from dizoo_envs.geometry import k_nearest, pairwise_offsets
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
+from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
 
 
 def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict[str, float]:
@@ -90,14 +92,8 @@ def coverage_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('-c', '--config', required=True, help='the cooperative navigation config of the checkpoint')
-    parser.add_argument('--ckpt', required=True, help='checkpoint (ckpt_latest.pth.tar of ding-atoc train)')
-    parser.add_argument('--episodes', type=int, default=8)
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    print('\n'.join(coverage_table(load_config(args.config), args.ckpt, args.episodes, args.seed)))
+    args = checkpoint_parser(__doc__, 'the cooperative navigation config of the checkpoint').parse_args(argv)
+    print('\n'.join(coverage_table(checkpoint_config(args), args.ckpt, args.episodes, args.seed)))
 
 
 if __name__ == '__main__':
