@@ -17,6 +17,7 @@ setup(
         'matplotlib',
         'imageio',
         'tqdm',
+        'psutil',  # the host memory available, checked before a replay buffer is filled
     ],
     extras_require={
         'test': ['pytest', 'pytest-timeout'],

@@ -24,7 +24,7 @@ from .run_folder import base_name
 
 #: Errors of the checks before and around a run (config keys and types, budgets, registry names, files, checkpoints):
 #: printed as one line. Any other error is a bug and keeps its traceback.
-EXPECTED_ERRORS = (ValueError, KeyError, FileNotFoundError)
+EXPECTED_ERRORS = (ValueError, KeyError, FileNotFoundError, MemoryError)
 #: Exit code of a run stopped by an expected error (argparse uses 2 for bad arguments too).
 ERROR_EXIT_CODE = 2
 

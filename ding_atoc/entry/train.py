@@ -218,7 +218,7 @@ def _use_collect_and_learn(cfg: EasyDict, policy, batched_env, collector_env, bu
         task.use(batched_on_policy_learner(cfg, policy.learn_mode, log_freq=100))
     elif batched_env is not None:
         replay_size = cfg.policy.other.replay_buffer.replay_buffer_size
-        replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed)
+        replay = TensorReplayBuffer(replay_size, batched_env.device, cfg.seed, max_written=max_env_step)
         task.use(batched_collector(collector_cfg, policy.collect_mode, batched_env, replay))
         task.use(batched_learner(cfg, policy.learn_mode, replay))
     else:

@@ -107,3 +107,23 @@ def _row(batch, row):
 
 def _index(value, index):
     return {key: _index(v, index) for key, v in value.items()} if isinstance(value, dict) else value[index]
+
+
+@pytest.mark.parametrize('device', DEVICES)
+@pytest.mark.parametrize('max_written', [None, 10 ** 6])
+def test_a_buffer_that_cannot_fit_is_refused_at_the_first_push_naming_the_key(device, max_written, monkeypatch):
+    row_bytes = 3 * 2 * 4 + 4 + 1  # agent_state (3, 2) float32, reward (1,) float32, done bool
+    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 1000 * row_bytes - 1)
+    buffer_ = TensorReplayBuffer(capacity=1000, device=device, max_written=max_written)
+    with pytest.raises(MemoryError, match=rf'1000 transitions of {row_bytes} bytes each .*'
+                                          r'policy.other.replay_buffer.replay_buffer_size to at most 999 '):
+        buffer_.push(transitions(4, device))
+
+
+@pytest.mark.parametrize('device', DEVICES)
+def test_a_run_that_writes_less_than_the_capacity_needs_only_what_it_writes(device, monkeypatch):
+    row_bytes = 3 * 2 * 4 + 4 + 1
+    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 100 * row_bytes)
+    buffer_ = TensorReplayBuffer(capacity=10 ** 6, device=device, max_written=100)
+    buffer_.push(transitions(4, device))
+    assert len(buffer_) == 4

@@ -141,6 +141,15 @@ def test_a_failed_run_leaves_no_folder(tmp_path, capsys):
     assert os.listdir(tmp_path) == ['tiny_config.py']
 
 
+def test_a_replay_buffer_the_memory_cannot_hold_stops_the_run_at_its_first_collection(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda device: 1000)
+    config = write_config(tmp_path)
+    code, _, err = run_main(capsys, 'train', '-c', config, '--env-step', '50', '--no-progress')
+    assert code == ERROR_EXIT_CODE
+    assert 'the replay buffer would hold 50 transitions' in one_line_error(err)  # the budget, not the capacity
+    assert 'policy.other.replay_buffer.replay_buffer_size to at most' in one_line_error(err)
+
+
 # --- resume: the checkpoint's folder, seed and config; no evaluation twice -------------------------------------------
 
 
