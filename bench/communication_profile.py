@@ -79,11 +79,10 @@ class CommunicationRecorder:
         """Sums over the members of ||a with - a without|| and ||a with||, each member's dQ, and the sum of |Q with|."""
         batch = {key: torch.as_tensor(value, dtype=torch.float32).unsqueeze(0) for key, value in obs.items()}
         with torch.no_grad():
-            alone = self.model.action_without_communication(self.model.thought(batch))[0]
-            both = {key: torch.cat([value, value]) for key, value in batch.items()}
-            q_value = self.model.compute_critic({'obs': both, 'action': torch.stack([action.float(), alone])})
-        q_with, q_without = q_value['q_value'][0][member], q_value['q_value'][1][member]
-        change = (action - alone).norm(dim=-1)[member].sum().item()
+            q_value = self.model.q_with_and_without_communication(batch, action.float().unsqueeze(0),
+                                                                  self.model.thought(batch))
+        q_with, q_without = q_value['q_with'][0][member], q_value['q_without'][0][member]
+        change = (action - q_value['action_without'][0]).norm(dim=-1)[member].sum().item()
         return change, action.float().norm(dim=-1)[member].sum().item(), q_with - q_without, q_with.abs().sum().item()
 
     def rows(self) -> List[Dict[str, float]]:

@@ -232,6 +232,24 @@ class DingATOC(nn.Module):
         """
         return self.actor['head'](torch.cat([thought, thought], dim=-1))
 
+    def q_with_and_without_communication(self, obs: Dict[str, torch.Tensor], action: torch.Tensor,
+                                         thought: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """
+        Overview:
+            Q(o_i, a_i) with the action taken (messages integrated) and with the action without communication, in
+            one critic pass: the two terms of the attention unit's dQ.
+        Returns:
+            - output (:obj:`Dict[str, torch.Tensor]`): ``q_with``, ``q_without`` and ``action_without``.
+        Shapes:
+            - action: :math:`(B, A, action_shape)`; thought: :math:`(B, A, T)`
+            - q_with, q_without: :math:`(B, A)`; action_without: :math:`(B, A, action_shape)`
+        """
+        action_without = self.action_without_communication(thought)
+        both = {key: torch.cat([value, value]) for key, value in obs.items()}
+        q_value = self.compute_critic({'obs': both, 'action': torch.cat([action, action_without])})['q_value']
+        q_with, q_without = q_value.chunk(2)
+        return {'q_with': q_with, 'q_without': q_without, 'action_without': action_without}
+
     def compute_critic(self, inputs: Dict) -> Dict[str, torch.Tensor]:
         """
         Overview:

@@ -441,11 +441,8 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         """
         structure, renewed = arrived, arrived['renewed']
         sender_state = arrived.get('channel_state', obs[AGENT_STATE])
-        action_alone = self._model.action_without_communication(actor['thought'])
-        both = {key: torch.cat([value, value]) for key, value in obs.items()}  # one critic pass for both actions
-        q_value = self._model.compute_critic({'obs': both, 'action': torch.cat([actor['action'], action_alone])})
-        q_with, q_without = q_value['q_value'].chunk(2)
-        gain = group_mean(q_with - q_without, structure['group'])
+        q_value = self._model.q_with_and_without_communication(obs, actor['action'], actor['thought'])
+        gain = group_mean(q_value['q_with'] - q_value['q_without'], structure['group'])
         new_group = (structure['group_round'] != NO_AGENT) & renewed.unsqueeze(1)
         self._gain_queue.push(sender_state[new_group], gain[new_group])
 

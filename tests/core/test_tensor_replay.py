@@ -13,6 +13,10 @@ from tests.core.helpers import make_policy, random_obs
 N_AGENT, OBS, N_ENV = 5, 6, 4
 
 
+#: Bytes of one of ``transitions``' rows: agent_state (3, 2) float32, reward (1,) float32, done bool.
+ROW_BYTES = 3 * 2 * 4 + 4 + 1
+
+
 def transitions(count, device='cpu'):
     return {
         'obs': {'agent_state': torch.arange(count, device=device).float().view(count, 1, 1).expand(count, 3, 2)},
@@ -112,18 +116,16 @@ def _index(value, index):
 @pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('max_written', [None, 10 ** 6])
 def test_a_buffer_that_cannot_fit_is_refused_at_the_first_push_naming_the_key(device, max_written, monkeypatch):
-    row_bytes = 3 * 2 * 4 + 4 + 1  # agent_state (3, 2) float32, reward (1,) float32, done bool
-    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 1000 * row_bytes - 1)
+    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 1000 * ROW_BYTES - 1)
     buffer_ = TensorReplayBuffer(capacity=1000, device=device, max_written=max_written)
-    with pytest.raises(MemoryError, match=rf'1000 transitions of {row_bytes} bytes each .*'
+    with pytest.raises(MemoryError, match=rf'1000 transitions of {ROW_BYTES} bytes each .*'
                                           r'policy.other.replay_buffer.replay_buffer_size to at most 999 '):
         buffer_.push(transitions(4, device))
 
 
 @pytest.mark.parametrize('device', DEVICES)
 def test_a_run_that_writes_less_than_the_capacity_needs_only_what_it_writes(device, monkeypatch):
-    row_bytes = 3 * 2 * 4 + 4 + 1
-    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 100 * row_bytes)
+    monkeypatch.setattr('ding_atoc.batched.replay.available_memory', lambda _: 100 * ROW_BYTES)
     buffer_ = TensorReplayBuffer(capacity=10 ** 6, device=device, max_written=100)
     buffer_.push(transitions(4, device))
     assert len(buffer_) == 4
