@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+import treetensor.torch as ttorch
 from ding.model import model_wrap
 from ding.policy import PPOPolicy
 from ding.policy.command_mode_policy_instance import DummyCommandModePolicy
@@ -143,6 +144,8 @@ class ATOCMAPPOPolicy(PPOPolicy, CommunicatingPolicy):
         """
         if self._gain_queue is not None:
             self._push_gains(data)
+        if isinstance(data, ttorch.Tensor):  # the task pipelines' train data
+            data = _BatchLengthFirst(data)
         infos = super()._forward_learn(data)
         if self._gain_queue is not None:
             attention_loss = self._train_gate()
@@ -348,6 +351,23 @@ class ATOCMAPPOCommandModePolicy(ATOCMAPPOPolicy, DummyCommandModePolicy):
         Command-mode twin of ``ATOCMAPPOPolicy``, looked up by DI-engine's serial pipelines
         (``ding -m serial_onpolicy``).
     """
+
+
+class _BatchLengthFirst(ttorch.Tensor):
+    """
+    Overview:
+        A batch of the task pipelines (a treetensor) that collates, for PPO's learn step, to a dict whose first entry
+        is a plain tensor. PPO's minibatches come from DI-engine's ``split_data_generator``, which takes the batch
+        length from the dict's first entry, and from a nested dict's first entry ``len`` of that. With a hybrid
+        action (``gate_learning='policy'`` and continuous moves) ``logit['action_args']`` is a dict of ``mu`` and
+        ``sigma``, so where ``logit`` came first with ``action_args`` first, the length was 2: every epoch learnt
+        from one minibatch of 2 samples. A treetensor's key order follows the process's string hashes
+        (``PYTHONHASHSEED``), so that happened in some processes and not others.
+    """
+
+    def json(self) -> Dict[str, Any]:
+        batch = super().json()
+        return {'done': batch['done'], **batch}  # PPO's data always has done, one flag per sample
 
 
 def _check_config(cfg: EasyDict) -> None:

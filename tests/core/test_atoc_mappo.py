@@ -3,6 +3,7 @@ import copy
 
 import pytest
 import torch
+import treetensor.torch as ttorch
 from ding.envs import BaseEnvTimestep
 from ding.torch_utils import to_dtype
 from ding.utils import MODEL_REGISTRY, POLICY_REGISTRY, deep_merge_dicts
@@ -391,6 +392,34 @@ def test_learn_steps_with_ppo_and_the_gain_classifier_learns_from_the_gain():
     before = prob_gap()
     policy._train_gate()
     assert prob_gap() > before + 0.2
+
+
+def depth(tree):
+    return 1 + max(map(depth, tree.values())) if isinstance(tree, dict) else 0
+
+
+def deepest_entries_first(tree):
+    """A collated batch with its most nested entries first, at every level: a key order a treetensor may have (it
+    follows the process's string hashes)."""
+    if not isinstance(tree, dict):
+        return tree
+    return {key: deepest_entries_first(tree[key]) for key in sorted(tree, key=lambda key: -depth(tree[key]))}
+
+
+@pytest.mark.parametrize('gate_learning', ['policy', 'gain'])
+@pytest.mark.parametrize('action_space', ACTION_SPACES)
+def test_ppo_minibatches_of_the_task_pipelines_treetensor_batch_do_not_depend_on_its_key_order(
+        action_space, gate_learning, monkeypatch):
+    epochs, batch_size = 2, 4
+    policy = make_policy(action_space=action_space, model=dict(gate_learning=gate_learning),
+                         learn=dict(epoch_per_collect=epochs, batch_size=batch_size))
+    transitions, _ = collect(policy, 4, action_space=action_space)
+    samples = train_samples(policy, transitions)
+    batch = ttorch.as_tensor(default_collate(samples))  # the task pipelines' learners get a treetensor
+    json = ttorch.Tensor.json
+    monkeypatch.setattr(ttorch.Tensor, 'json', lambda self: deepest_entries_first(json(self)))
+    # a hybrid action's logit['action_args'] ({mu, sigma}) first once made the length 2: one minibatch an epoch
+    assert len(policy.learn_mode.forward(batch)) == epochs * len(samples) // batch_size
 
 
 @pytest.mark.parametrize('gate_learning', ['policy', 'gain'])
