@@ -8,7 +8,11 @@ Overview:
       integrated thought and the action without communication, ``mu_II(h_i, h_i)`` (0 when the actor ignores the
       channel), against the size of the action itself; and the critic's gain ``dQ_i = Q(o_i, a_i with) -
       Q(o_i, a_i without)``, the quantity the attention unit is trained on (mean, and the share above 0), against
-      the size of the critic's value itself, ``|Q(o_i, a_i with)|``.
+      the size of the critic's value itself, ``|Q(o_i, a_i with)|``. As a control, ``|dQ|`` against the critic's
+      change for a move as large in a random direction, ``|Q(o_i, a_i without + r u) - Q(o_i, a_i without)|`` with
+      ``r = ||a with - a without||`` and ``u`` a random unit vector (clamped to the actions' [-1, 1]): a dQ far
+      below it says the messages move the action where the critic sees nothing to gain; both near 0, that the
+      critic hardly tells such actions apart at all.
 
     Then the dQ queue D saved in the checkpoint, what the attention unit was last trained on: size, mean, quantiles
     and share above 0. With ``--gate open`` every agent initiates (as ``ding-atoc eval --gate open``): what the
@@ -45,8 +49,9 @@ class CommunicationRecorder:
         members of its groups; ``rows`` sums them per stretch of ``STRETCH`` episode steps.
     """
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, seed: int = 0) -> None:
         self.model = model
+        self.generator = torch.Generator().manual_seed(seed)  # the control's random directions
         self.step = 0
         self.sums: Dict[int, Dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.group_sizes: Counter = Counter()
@@ -66,24 +71,33 @@ class CommunicationRecorder:
         member = group_members(torch.as_tensor(output['group']).unsqueeze(0))[0]
         if not member.any():
             return
-        change, size, gain, value = self._effect_on_members(obs, torch.as_tensor(output['action']), member)
+        change, size, gain, random_gain, value = self._effect_on_members(obs, torch.as_tensor(output['action']),
+                                                                         member)
         sums['members'] += float(member.sum())
         sums['action_change'] += change
         sums['action_size'] += size
         sums['gain'] += gain.sum().item()
+        sums['gain_size'] += gain.abs().sum().item()
         sums['gain_positive'] += (gain > 0).sum().item()
+        sums['random_gain_size'] += random_gain.abs().sum().item()
         sums['value_size'] += value
 
     def _effect_on_members(self, obs: Dict[str, np.ndarray], action: torch.Tensor,
-                           member: torch.Tensor) -> Tuple[float, float, torch.Tensor, float]:
-        """Sums over the members of ||a with - a without|| and ||a with||, each member's dQ, and the sum of |Q with|."""
+                           member: torch.Tensor) -> Tuple[float, float, torch.Tensor, torch.Tensor, float]:
+        """Sums over the members of ||a with - a without|| and ||a with||, each member's dQ and the control's, and
+        the sum of |Q with|."""
         batch = {key: torch.as_tensor(value, dtype=torch.float32).unsqueeze(0) for key, value in obs.items()}
+        action = action.float().unsqueeze(0)
         with torch.no_grad():
-            q_value = self.model.q_with_and_without_communication(batch, action.float().unsqueeze(0),
-                                                                  self.model.thought(batch))
+            q_value = self.model.q_with_and_without_communication(batch, action, self.model.thought(batch))
+            action_without = q_value['action_without']
+            change = (action - action_without).norm(dim=-1, keepdim=True)
+            direction = torch.randn(action_without.shape, generator=self.generator)
+            moved = (action_without + change * direction / direction.norm(dim=-1, keepdim=True)).clamp(-1.0, 1.0)
+            q_moved = self.model.compute_critic({'obs': batch, 'action': moved})['q_value']
         q_with, q_without = q_value['q_with'][0][member], q_value['q_without'][0][member]
-        change = (action - q_value['action_without'][0]).norm(dim=-1)[member].sum().item()
-        return change, action.float().norm(dim=-1)[member].sum().item(), q_with - q_without, q_with.abs().sum().item()
+        return (change[0, :, 0][member].sum().item(), action[0].norm(dim=-1)[member].sum().item(), q_with - q_without,
+                q_moved[0][member] - q_without, q_with.abs().sum().item())
 
     def rows(self) -> List[Dict[str, float]]:
         """One dict per stretch of the episode, then one for the whole episode (``steps``: 'all')."""
@@ -108,7 +122,9 @@ def _ratios(sums: Dict[str, float]) -> Dict[str, float]:
         action_change=per_member('action_change'),
         action_size=per_member('action_size'),
         gain=per_member('gain'),
+        gain_size=per_member('gain_size'),
         gain_positive=per_member('gain_positive'),
+        random_gain_size=per_member('random_gain_size'),
         value_size=per_member('value_size'),
     )
 
@@ -136,18 +152,20 @@ def profile(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 
     model = policy._model
     if not getattr(model, 'communication', False):
         raise ValueError(f'{ckpt}: the policy does not communicate (model.communication is False): nothing to profile')
-    recorder = CommunicationRecorder(model)
+    recorder = CommunicationRecorder(model, seed)
     play_episodes(policy, env, episodes, seed, observer=recorder)
     lines = [
         f'{ckpt}: {episodes} episodes, seed {seed}, gate {gate}',
         '| episode steps | initiator share | agents in a group | groups per agent | ||a with - a without|| '
-        '(members) | ||a with|| (members) | dQ (members) | dQ > 0 (members) | |Q with| (members) |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '(members) | ||a with|| (members) | dQ (members) | |dQ| (members) | dQ > 0 (members) | |dQ| of a random move '
+        'as large (members) | |Q with| (members) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for row in recorder.rows():
         lines.append(f"| {row['steps']} | {row['initiator_share']:.3f} | {row['member_share']:.3f} | "
                      f"{row['groups_per_agent']:.4f} | {row['action_change']:.4f} | {row['action_size']:.3f} | "
-                     f"{row['gain']:.4f} | {row['gain_positive']:.3f} | {row['value_size']:.3f} |")
+                     f"{row['gain']:.4f} | {row['gain_size']:.4f} | {row['gain_positive']:.3f} | "
+                     f"{row['random_gain_size']:.4f} | {row['value_size']:.3f} |")
     sizes = sorted(recorder.group_sizes.items())
     count = sum(recorder.group_sizes.values())
     lines.append('')

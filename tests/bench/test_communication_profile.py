@@ -9,7 +9,7 @@ from tests import tiny
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
 
 COLUMNS = ('initiator_share', 'member_share', 'groups_per_agent', 'action_change', 'action_size', 'gain',
-           'gain_positive', 'value_size')
+           'gain_size', 'gain_positive', 'random_gain_size', 'value_size')
 
 
 def trained_checkpoint(config: str, **module_vars) -> tuple:
@@ -51,6 +51,9 @@ def test_the_profile_has_a_row_per_stretch_of_the_episode_and_measures_the_membe
         assert all(math.isnan(row[key]) for key in COLUMNS[3:]) == (row['member_share'] == 0.0)
         if row['member_share'] > 0:
             assert row['action_change'] >= 0.0 and 0.0 <= row['gain_positive'] <= 1.0
+            assert row['gain_size'] >= abs(row['gain']) - 1e-4  # the mean |dQ| bounds the mean dQ (4 decimals)
+    if gate == 'open':  # an untrained critic tells a random move as large as the messages' apart from none
+        assert rows[-1]['random_gain_size'] > 0.0
     if gate == 'open':
         # every agent initiates, and a message changes what an (untrained) actor does
         assert all(row['initiator_share'] == 1.0 for row in rows)
