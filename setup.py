@@ -20,8 +20,9 @@ setup(
         'psutil',  # the host memory available, checked before a replay buffer is filled
     ],
     extras_require={
-        'test': ['pytest', 'pytest-timeout'],
-        'bench': ['vmas==1.5.2'],  # bench/env_speed.py's VMAS column; never needed by the library
+        'test': ['pytest', 'pytest-timeout', 'scipy'],  # scipy: bench/window_stats.py, which the tests cover
+        # vmas: bench/env_speed.py's VMAS column; scipy: bench/window_stats.py's t-tests; never needed by the library
+        'bench': ['vmas==1.5.2', 'scipy'],
     },
     entry_points={
         'console_scripts': ['ding-atoc=ding_atoc.entry.cli:main'],

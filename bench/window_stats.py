@@ -1,0 +1,98 @@
+"""
+Overview:
+    Windowed statistics of a ``bench/compare.py`` folder: for each policy, seed and window of env steps, the mean of a
+    task metric over the evaluations in that window (``curve.csv``), and for every window Welch's t-test of the first
+    policy against each other one over the seeds. One final evaluation is a few episodes; the mean of the evaluations
+    of a window at the plateau is a steadier measure of where a run ends.
+
+    The p-values are per window: a difference picked among several windows must be corrected for the choice (the
+    table prints the number of windows; Bonferroni: multiply p by it).
+
+Usage:
+    python bench/window_stats.py --out bench/results/cn50_paper_task --n-agent 50 \\
+        --policies ding_atoc_paper ding_atoc_paper_nocomm --window 60000 --metrics occupied_landmarks collisions
+"""
+import argparse
+import math
+import os
+import sys
+from typing import Dict, List, Optional
+
+import numpy as np
+from scipy import stats
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
+from bench.compare import read_results  # noqa: E402
+
+
+def window_means(curve: List[Dict[str, float]], metric: str, window: int, budget: int) -> List[float]:
+    """
+    Overview:
+        The mean of ``metric`` over the evaluations in each window ``(k * window, (k + 1) * window]`` of env steps
+        up to ``budget`` (the evaluation at step 0, before any training, belongs to none); NaN for a window without
+        one.
+    """
+    means = []
+    for start in range(0, budget, window):
+        values = [row[metric] for row in curve if start < row['env_step'] <= start + window and metric in row]
+        means.append(float(np.mean(values)) if values else math.nan)
+    return means
+
+
+def welch(first: List[float], second: List[float]) -> Dict[str, float]:
+    """Welch's t-test of two samples of seeds (NaN where either has fewer than two, or neither spreads at all)."""
+    if len(first) < 2 or len(second) < 2 or np.ptp(first) + np.ptp(second) == 0:
+        return dict(t=math.nan, p=math.nan)
+    result = stats.ttest_ind(first, second, equal_var=False)
+    return dict(t=float(result.statistic), p=float(result.pvalue))
+
+
+def window_table(out: str, policies: List[str], metric: str, window: int, n_agent: Optional[int] = None) -> List[str]:
+    """
+    Overview:
+        Markdown lines: one row per window with each policy's per-seed window means, their mean ± sample std, and
+        Welch's t and p of the first policy against each other one.
+    """
+    cells = [r for r in read_results(out) if r['policy'] in policies and r['status'] == 'finished'
+             and (n_agent is None or r['n_agent'] == n_agent)]
+    missing = [p for p in policies if not any(r['policy'] == p for r in cells)]
+    if missing:
+        raise ValueError(f"{out}: no finished cell of {missing} (n_agent={n_agent})")
+    budget = min(r['budget'] for r in cells)
+    seeds = {p: sorted((r for r in cells if r['policy'] == p), key=lambda r: r['seed']) for p in policies}
+    means = {p: [window_means(r['curve'], metric, window, budget) for r in runs] for p, runs in seeds.items()}
+    windows = math.ceil(budget / window)
+    header = ['env steps'] + [f"{p} (seeds {', '.join(str(r['seed']) for r in seeds[p])})" for p in policies] + \
+        [f'{policies[0]} vs {other}: t, p' for other in policies[1:]]
+    lines = [f'{metric}, mean of the evaluations per window of {window} env steps ({windows} windows; budget '
+             f'{budget}):', '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for k in range(windows):
+        per_policy = {p: [seed_means[k] for seed_means in means[p] if not math.isnan(seed_means[k])] for p in policies}
+        row = [f'{k * window}-{(k + 1) * window}']
+        for p in policies:
+            values = per_policy[p]
+            spread = f' ± {np.std(values, ddof=1):.3g}' if len(values) > 1 else ''
+            row.append(', '.join(f'{v:.3g}' for v in values) + f' (mean {np.mean(values):.3g}{spread})')
+        for other in policies[1:]:
+            test = welch(per_policy[policies[0]], per_policy[other])
+            row.append(f"{test['t']:.2f}, {test['p']:.3f}")
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return lines
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--out', required=True, help='a folder of bench/compare.py')
+    parser.add_argument('--policies', nargs='+', required=True, help='the first is tested against each other one')
+    parser.add_argument('--metrics', nargs='+', default=['eval_return'], help='columns of curve.csv')
+    parser.add_argument('--window', type=int, default=60000, help='env steps per window')
+    parser.add_argument('--n-agent', type=int, default=None, help='only cells of this team size')
+    args = parser.parse_args(argv)
+    if args.window < 1:
+        raise SystemExit(f'--window must be at least 1 env step, got {args.window}')
+    for metric in args.metrics:
+        print('\n'.join(window_table(args.out, args.policies, metric, args.window, args.n_agent)) + '\n')
+
+
+if __name__ == '__main__':
+    main()
