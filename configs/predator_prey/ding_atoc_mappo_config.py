@@ -4,8 +4,8 @@ ding_atoc_mappo on predator-prey: DI-engine's MAPPO with ATOC's communication in
 steps, one shared team reward; each predator groups within its K nearest predators. The PPO values are those of
 cooperative navigation's ``mappo_config.py`` (DI-engine's MAPPO), the env, team size and budget those of this
 folder's ``ding_atoc_config.py``, the value head reads the agent-specific global state. Set
-``model.communication=False`` for the no-communication ablation (MAPPO with this actor: this folder has no config of
-DI-engine's MAPPO). Runs with ``serial_pipeline_onpolicy`` (``ding -m serial_onpolicy``). Team size: change
+``model.communication=False`` for the no-communication ablation (MAPPO with this actor; this folder's
+``mappo_config.py``, DI-engine's MAPPO, is on the paper's task of 20 predators). Runs with ``serial_pipeline_onpolicy`` (``ding -m serial_onpolicy``). Team size: change
 ``n_agent`` (and ``n_prey``) below.
 """
 from easydict import EasyDict

@@ -52,7 +52,7 @@ def test_every_env_has_its_configs():
     expected = {
         'cooperative_navigation': policies | set(PAPER_CONFIGS) | {'ding_atoc_mappo'},
         'simple_spread': policies,
-        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_mappo'} | set(PAPER_CONFIGS),
+        'predator_prey': {'ding_atoc', 'ding_atoc_nocomm', 'ding_atoc_mappo'} | set(PAPER_CONFIGS) | BASELINES,
         'hidden_target_navigation': DING_ATOC_SET | BASELINES | {'ding_atoc_mappo'},
     }
     found = {}
@@ -171,6 +171,19 @@ def test_hidden_target_configs_compare_on_one_task():
     comm = {name: configs[name][0].policy.model for name in DING_ATOC_SET}
     assert (comm['ding_atoc'].communication, comm['ding_atoc_nocomm'].communication) == (True, False)
     assert comm['ding_atoc_commall'].initiate_all
+
+
+def test_predator_prey_baselines_compare_on_the_paper_task():
+    """DI-engine's policies on the task of ding_atoc_paper (team, prey, neighbours, episode length, evaluation and
+    budget), on the team reward (they take no per-agent reward)."""
+    task = ('n_agent', 'n_prey', 'n_nearest', 'max_cycles', 'evaluator_env_num', 'n_evaluator_episode', 'stop_value')
+    paper = tiny.load('predator_prey/ding_atoc_paper_config.py')[0]
+    for name in BASELINES:
+        main_config, create_config = tiny.load(f'predator_prey/{name}_config.py')
+        assert create_config.env.type == 'predator_prey'
+        assert {k: main_config.env[k] for k in task} == {k: paper.env[k] for k in task}, name
+        assert main_config.max_env_step == paper.max_env_step and main_config.policy.cuda
+        assert main_config.env.get('reward_type', 'team') == 'team'
 
 
 @pytest.mark.parametrize('path', CONFIGS)
