@@ -58,6 +58,7 @@ class DingATOC(nn.Module):
             channel: str = 'bilstm',
             global_obs_shape: Optional[int] = None,
             critic_use_global_state: bool = False,
+            critic_field_obs: int = 0,
             channel_max_rounds: Optional[int] = None,
     ) -> None:
         """
@@ -81,6 +82,9 @@ class DingATOC(nn.Module):
                 dot-product attention over the received thoughts, fused with the own thought).
             - global_obs_shape (:obj:`Optional[int]`): size of ``global_state``, for the centralized critic.
             - critic_use_global_state (:obj:`bool`): whether the critic also reads ``global_state``.
+            - critic_field_obs (:obj:`int`): the critic also reads the local observations of this many agents of \
+                agent i's observable field, nearest first (zeros where the field holds fewer): what i's messages \
+                can be about, so Q can value them, at a width independent of the team size. 0: Q(o_i, a_i).
             - channel_max_rounds (:obj:`Optional[int]`): serial channel rounds run per forward with static shapes \
                 (for CUDA graphs); None: as many as each structure needs (compact batches, \
                 one read of the round sizes per forward).
@@ -100,11 +104,13 @@ class DingATOC(nn.Module):
             _check_positive_int('model.global_obs_shape (needed by critic_use_global_state)', global_obs_shape)
         if channel_max_rounds is not None:
             _check_positive_int('model.channel_max_rounds', channel_max_rounds)
+        _check_positive_int('model.critic_field_obs', critic_field_obs, minimum=0)
         self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.critic_use_global_state = communication, critic_use_global_state
         self.initiate_all = initiate_all
         self.global_obs_shape = global_obs_shape
+        self.critic_field_obs = critic_field_obs
         self.channel_max_rounds = channel_max_rounds
 
         encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
@@ -112,7 +118,8 @@ class DingATOC(nn.Module):
         head = nn.Sequential(_mlp(2 * thought_size, actor_hidden_size, action_shape, 2, False), nn.Tanh())
         # ``actor`` holds everything the DDPG actor loss trains: mu_I, the channel and mu_II.
         self.actor = nn.ModuleDict({'encoder': encoder, 'channel': CHANNELS[channel](thought_size), 'head': head})
-        critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0)
+        critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0) + \
+            critic_field_obs * obs_shape
         self.critic = _mlp(critic_in, critic_hidden_size, 1, 3, output_activation=False)
         self.attention_unit = _mlp(thought_size, attention_hidden_size, 1, 2, output_activation=False)
 
@@ -273,6 +280,8 @@ class DingATOC(nn.Module):
         features = [agent_state, action.to(agent_state.dtype)]
         if self.critic_use_global_state:
             features.append(self._global_state(obs, agent_state))
+        if self.critic_field_obs:
+            features.append(self._field_observations(obs, agent_state))
         hidden = self.critic[:-1](torch.cat(features, dim=-1))
         # Q's output layer runs in fp32 even under mixed precision: the TD target is built from it.
         with torch.autocast(device_type=hidden.device.type, enabled=False):
@@ -301,6 +310,29 @@ class DingATOC(nn.Module):
                 f"obs[{AGENT_STATE!r}], got {tuple(distance.shape)}"
             )
         return distance.float()
+
+    def _field_observations(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            For every agent i, the local observations of the ``critic_field_obs`` nearest agents of its observable
+            field (finite ``agent_distance``, i itself excluded), ties by index; zeros in the slots the field does
+            not fill.
+        Shapes:
+            - agent_state: :math:`(B, A, D)`
+            - output: :math:`(B, A, critic_field_obs * D)`
+        """
+        distance = self._agent_distance(obs)
+        batch, n_agent, width = agent_state.shape
+        itself = torch.eye(n_agent, dtype=torch.bool, device=distance.device)
+        distance = distance.masked_fill(itself, float('inf'))
+        count = min(self.critic_field_obs, n_agent - 1)
+        nearest_distance, nearest = distance.sort(dim=-1, stable=True)
+        nearest_distance, nearest = nearest_distance[..., :count], nearest[..., :count]  # (B, A, count)
+        seen = torch.gather(agent_state, 1, nearest.reshape(batch, n_agent * count, 1).expand(-1, -1, width))
+        seen = seen.reshape(batch, n_agent, count, width) * torch.isfinite(nearest_distance).unsqueeze(-1)
+        slots = seen.new_zeros(batch, n_agent, self.critic_field_obs, width)  # a team smaller than the slots
+        slots[:, :, :count] = seen
+        return slots.reshape(batch, n_agent, self.critic_field_obs * width)
 
     def _global_state(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:
         if GLOBAL_STATE not in obs:

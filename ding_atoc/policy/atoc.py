@@ -89,6 +89,9 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             channel='bilstm',
             # (bool) Centralized critic: Q also reads obs['global_state'] (then set model.global_obs_shape).
             critic_use_global_state=False,
+            # (int) Q also reads the local observations of this many nearest agents of agent i's observable field
+            # (what its messages can be about; zeros where the field holds fewer). 0: the paper's Q(o_i, a_i).
+            critic_field_obs=0,
         ),
         learn=dict(
             # (int) Gradient steps after each collection.
