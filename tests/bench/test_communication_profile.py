@@ -1,9 +1,11 @@
 """The communication profile of a trained ATOC checkpoint: who talks when, in which groups, and what it changes."""
 import math
+from typing import Optional
 
 import pytest
 
 from bench import communication_profile
+from ding_atoc.entry.checkpoint import CheckpointError
 from tests import tiny
 
 pytestmark = pytest.mark.usefixtures('in_tmp_path_one_thread')
@@ -12,10 +14,12 @@ COLUMNS = ('initiator_share', 'member_share', 'groups_per_agent', 'action_change
            'gain_size', 'gain_positive', 'random_gain_size', 'value_size')
 
 
-def trained_checkpoint(config: str, **module_vars) -> tuple:
-    """A checkpoint of a few collections of ``config`` and the shrunk config it was trained with."""
+def trained_checkpoint(config: str, model_overrides: Optional[dict] = None, **module_vars) -> tuple:
+    """A checkpoint of a few collections of ``config`` (with ``model_overrides`` in ``policy.model``) and the shrunk
+    config it was trained with."""
     from ding_atoc.entry.train import train
     input_cfg = tiny.shrink(*tiny.load(config, **module_vars), n_sample=32)
+    input_cfg[0].policy.model.update(model_overrides or {})
     run = train(input_cfg, seed=0, max_env_step=64, progress=False)['exp_name']
     return input_cfg, f'{run}/ckpt/ckpt_latest.pth.tar'
 
@@ -79,3 +83,14 @@ def test_the_command_line_profiles_a_checkpoint_at_another_team_size(capsys):
                                 '--n-agent', '7', '--episodes', '1', '--gate', 'open'])
     rows = table_rows(capsys.readouterr().out.splitlines())
     assert rows[-1]['steps'] == 'all' and rows[-1]['initiator_share'] == 1.0
+
+
+def test_the_command_line_takes_the_overrides_the_checkpoint_was_trained_with(capsys):
+    _, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_config.py', dict(critic_field_obs=2), n_agent=4)
+    arguments = ['-c', tiny.config_path('cooperative_navigation', 'ding_atoc'), '--ckpt', ckpt, '--n-agent', '4',
+                 '--episodes', '1', '--gate', 'open']
+    with pytest.raises(CheckpointError, match='policy.model.critic_field_obs: 2'):  # the config's critic is narrower
+        communication_profile.main(arguments)
+    communication_profile.main(arguments + ['--set', 'policy.model.critic_field_obs=2'])
+    rows = table_rows(capsys.readouterr().out.splitlines())
+    assert rows[-1]['steps'] == 'all' and rows[-1]['random_gain_size'] > 0.0
