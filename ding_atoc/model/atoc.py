@@ -13,7 +13,7 @@ from ding.utils import MODEL_REGISTRY
 
 from ..obs_keys import AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
 from .channel import AttentionChannel, BiLSTMChannel, integrate_groups
-from .grouping import communication_structure, group_members
+from .grouping import communication_structure, field_by_distance, group_members
 
 
 #: ``model.channel`` -> the module that integrates a group's thoughts.
@@ -321,15 +321,12 @@ class DingATOC(nn.Module):
             - agent_state: :math:`(B, A, D)`
             - output: :math:`(B, A, critic_field_obs * D)`
         """
-        distance = self._agent_distance(obs)
+        in_field, by_distance = field_by_distance(self._agent_distance(obs))
         batch, n_agent, width = agent_state.shape
-        itself = torch.eye(n_agent, dtype=torch.bool, device=distance.device)
-        distance = distance.masked_fill(itself, float('inf'))
         count = min(self.critic_field_obs, n_agent - 1)
-        nearest_distance, nearest = distance.sort(dim=-1, stable=True)
-        nearest_distance, nearest = nearest_distance[..., :count], nearest[..., :count]  # (B, A, count)
+        nearest = by_distance[..., :count]  # (B, A, count)
         seen = torch.gather(agent_state, 1, nearest.reshape(batch, n_agent * count, 1).expand(-1, -1, width))
-        seen = seen.reshape(batch, n_agent, count, width) * torch.isfinite(nearest_distance).unsqueeze(-1)
+        seen = seen.reshape(batch, n_agent, count, width) * in_field.gather(2, nearest).unsqueeze(-1)
         slots = seen.new_zeros(batch, n_agent, self.critic_field_obs, width)  # a team smaller than the slots
         slots[:, :, :count] = seen
         return slots.reshape(batch, n_agent, self.critic_field_obs * width)

@@ -12,7 +12,7 @@ Overview:
     thought the first one integrated. ``group_round`` gives every group the earliest channel round that
     respects this order, so that all groups of a round are disjoint and go through the channel as one batch.
 """
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 
@@ -46,13 +46,10 @@ def communication_structure(
     batch, n_agent = initiator.shape
     device = distance.device
     initiator = initiator.bool()
-    eye = torch.eye(n_agent, dtype=torch.bool, device=device)
-    in_field = torch.isfinite(distance) & ~eye
     # Candidates are ranked by (priority class, distance) exactly: each leader's candidates get their integer rank
     # by distance once (a stable sort, ties by index), and the class is added in whole multiples of A, so the key is
     # an exact integer whatever the scale of the distances (a float key class * offset + distance rounds).
-    by_distance = torch.argsort(torch.where(in_field, distance, torch.full_like(distance, float('inf'))), dim=2,
-                                stable=True)
+    in_field, by_distance = field_by_distance(distance)
     arange = torch.arange(n_agent, device=device).expand_as(by_distance)
     distance_rank = torch.empty_like(by_distance).scatter_(2, by_distance, arange)  # (B, A, A), long
     out_of_field = 3 * n_agent  # above every key of the three classes
@@ -89,6 +86,26 @@ def communication_structure(
         last_round[:, sink] = NO_AGENT
         selected = selected.scatter(1, torch.where(valid, picked, sink), True)
     return {'initiator': initiator, 'group': group, 'group_round': group_round}
+
+
+def field_by_distance(distance: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    Overview:
+        Every agent's observable field, nearest first: which agents are in it (a finite distance, the agent itself
+        excluded), and the agents ordered by distance, those in the field first (a stable sort: ties by index).
+    Arguments:
+        - distance (:obj:`torch.Tensor`): float, distance from agent i (row) to agent j (column); ``inf`` \
+            outside i's observable field.
+    Returns:
+        - in_field (:obj:`torch.Tensor`): bool, agent j is in agent i's observable field.
+        - by_distance (:obj:`torch.Tensor`): long, row i lists the agents nearest first, then the rest.
+    Shapes:
+        - distance, in_field, by_distance: :math:`(B, A, A)`
+    """
+    n_agent = distance.shape[-1]
+    in_field = torch.isfinite(distance) & ~torch.eye(n_agent, dtype=torch.bool, device=distance.device)
+    by_distance = torch.argsort(distance.masked_fill(~in_field, float('inf')), dim=-1, stable=True)
+    return in_field, by_distance
 
 
 def group_mean(value: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
