@@ -160,8 +160,11 @@ def _train_task(config: Tuple[dict, dict], seed: int, env_step: int, start: floa
     else:
         run = train(config, seed=seed, max_env_step=env_step, resume=resume, progress=False)['exp_name']
     rows = read_eval_log(os.path.join(run, 'eval_log.csv'))
-    # The columns of the serial cells, plus the messages the evaluation sent (how much a policy talks).
+    # The columns of the serial cells, plus the messages the evaluation sent (how much a policy talks) and the dQ
+    # queue's distribution (ding_atoc's, from its first pairs on).
+    dq = list(dict.fromkeys(key for row in rows for key in row if key.startswith(DQ_PREFIX)))
     keep = ['env_step', 'wall_s', 'eval_return', INITIATOR_SHARE, MESSAGES] + (task_metrics(rows[-1]) if rows else [])
+    keep += dq
     return [{key: row[key] for key in keep if key in row} for row in rows]
 
 
@@ -242,6 +245,9 @@ def count_env_steps() -> Dict[str, int]:
 INITIATOR_SHARE = 'eval_initiator_share'
 #: Messages sent in the evaluation episodes (``ding-atoc train``'s eval log; task-pipeline cells).
 MESSAGES = 'eval_messages_sent'
+#: Prefix of the eval log's columns on the distribution of dQ in ding_atoc's queue D (``dq_median``, ...): in the
+#: curves, not in the table of final evaluations (``bench/dq_over_training.py`` plots them).
+DQ_PREFIX = 'dq_'
 #: Initiator share of each evaluation of DI-engine's serial evaluator in this process, by env step.
 _INITIATOR_SHARES: Dict[int, float] = {}
 
@@ -358,7 +364,7 @@ def markdown_table(results: List[Dict]) -> str:
     groups: Dict[Tuple, List[Dict]] = {}
     for result in results:
         groups.setdefault((result['env'], result['n_agent'], result['policy']), []).append(result)
-    metrics = sorted({k for r in results if r['final'] for k in r['final']} -
+    metrics = sorted({k for r in results if r['final'] for k in r['final'] if not k.startswith(DQ_PREFIX)} -
                      {'env_step', 'wall_s', 'eval_return', INITIATOR_SHARE})
     header = ['env', 'N', 'policy', 'seeds', 'failed', 'eval return', 'initiator share'] + metrics + ['env steps/s']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]

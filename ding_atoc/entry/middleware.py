@@ -99,8 +99,9 @@ class EvalRecorder:
     """
     Overview:
         After every evaluation, appends a row (env step, train iter, wall seconds, eval return, task metrics,
-        communication statistics) to ``<exp_name>/eval_log.csv``, and logs the communication statistics of the
-        evaluation and of the collections since the last call to tensorboard. Place it right after
+        communication statistics, the distribution of dQ in the queue D) to ``<exp_name>/eval_log.csv``, and logs
+        the communication statistics of the evaluation and of the collections since the last call, and the dQ
+        distribution, to tensorboard. Place it right after
         ``interaction_evaluator``. A resumed run keeps the rows before its checkpoint's env step and drops the
         rest: the stopped run recorded them after its last checkpoint, and the resumed run evaluates again from
         there (first at the checkpoint's env step itself).
@@ -156,6 +157,11 @@ class EvalRecorder:
             for mode, stats in communication.items():
                 for key, value in stats.items():
                     self._writer.add_scalar(f'communication/{mode}_{key}', value, ctx.env_step)
+        if hasattr(self._policy, 'dq_queue_summary'):
+            dq = self._policy.dq_queue_summary()
+            row.update(dq)
+            for key, value in dq.items():
+                self._writer.add_scalar(f'dq_queue/{key}', value, ctx.env_step)
         for key, value in metrics.items():
             self._writer.add_scalar(f'task/{key}', value, ctx.env_step)
         self.rows.append(row)

@@ -11,11 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 
 #: Columns of the eval log that are bookkeeping, not task metrics.
 _BOOKKEEPING = ('env_step', 'train_iter', 'wall_s', 'eval_return')
+#: Prefixes of the eval log's communication statistics (``eval_``) and dQ queue distribution (``dq_``).
+_NOT_TASK_PREFIXES = ('eval_', 'dq_')
 
 
 def task_metrics(row: Dict[str, float]) -> List[str]:
-    """Names of the task's own metrics in an eval-log row (communication statistics excluded)."""
-    return [key for key in row if key not in _BOOKKEEPING and not key.startswith('eval_')]
+    """Names of the task's own metrics in an eval-log row (communication statistics and dQ excluded)."""
+    return [key for key in row if key not in _BOOKKEEPING and not key.startswith(_NOT_TASK_PREFIXES)]
 
 
 def plot_learning_curve(rows: List[Dict[str, float]], path: str, title: str = '') -> Optional[str]:

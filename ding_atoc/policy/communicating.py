@@ -19,10 +19,11 @@ class CommunicatingPolicy:
     """
     Overview:
         Mixin of a DI-engine ``Policy`` whose collect and eval modes keep ``_collect_stats`` and ``_eval_stats``
-        (``CommunicationStats``). List it after the policy base class: DI-engine's ``default_config`` merges the
-        config of the first base (``cls.__base__``).
+        (``CommunicationStats``), and whose learn mode keeps its dQ queue in ``_gain_queue`` where its gate learns
+        from one. List it after the policy base class: DI-engine's ``default_config`` merges the config of the
+        first base (``cls.__base__``).
     Interfaces:
-        ``pop_communication_stats``
+        ``pop_communication_stats``, ``dq_queue_summary``
     """
 
     def pop_communication_stats(self, mode: str) -> Dict[str, float]:
@@ -35,6 +36,15 @@ class CommunicatingPolicy:
         if mode not in stats:
             raise ValueError(f"mode must be 'collect' or 'eval', got {mode!r}")
         return getattr(self, stats[mode]).pop()
+
+    def dq_queue_summary(self) -> Dict[str, float]:
+        """
+        Overview:
+            The distribution of dQ in the learn mode's queue D (see ``CommunicationGainQueue.summary``); empty where
+            the policy has no learn mode, its gate learns from no queue, or the queue is still empty.
+        """
+        queue = getattr(self, '_gain_queue', None)
+        return {} if queue is None else queue.summary()
 
     def _per_env_or_stacked(self, data: Dict[Any, Any],
                             step: Callable[[Dict[str, torch.Tensor], Optional[List[int]]], Dict]) -> Dict:

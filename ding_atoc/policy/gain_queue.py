@@ -4,7 +4,7 @@ Overview:
     attention unit is trained as a binary classifier; and the outbox of a collector process that sends its pairs to
     the learner's queue (DI-engine's parallel mode).
 """
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 
@@ -27,7 +27,8 @@ class CommunicationGainQueue:
         stores observations rather than thoughts so that training reads thoughts of the current encoder.
         Targets are dQ normalised over the whole queue to [0, 1] (see ``NORMALISATIONS``).
     Interfaces:
-        ``__init__``, ``push``, ``share``, ``sample``, ``targets``, ``__len__``, ``state_dict``, ``load_state_dict``
+        ``__init__``, ``push``, ``share``, ``sample``, ``targets``, ``summary``, ``__len__``, ``state_dict``,
+        ``load_state_dict``
     """
 
     def __init__(
@@ -82,6 +83,26 @@ class CommunicationGainQueue:
         span = high - low
         scaled = ((gain - low) / span.clamp(min=torch.finfo(gain.dtype).tiny)).clamp(0.0, 1.0)
         return torch.where(span > 0, scaled, torch.full_like(gain, 0.5))
+
+    def summary(self) -> Dict[str, float]:
+        """
+        Overview:
+            The distribution of dQ over the pairs in the queue now: mean, std, share above 0, and the 10%, 50% and
+            90% quantiles (``dq_*`` keys). Logged at every evaluation, it shows how what communication is worth to
+            the critic, and the data the attention unit learns from, change over training. Empty while the queue is.
+        """
+        if self._size == 0:
+            return {}
+        gain = self._gain[:self._size].double()
+        q10, median, q90 = torch.quantile(gain, gain.new_tensor([0.1, 0.5, 0.9])).tolist()
+        return {
+            'dq_mean': gain.mean().item(),
+            'dq_std': gain.std().item() if self._size > 1 else 0.0,
+            'dq_positive_share': (gain > 0).double().mean().item(),
+            'dq_q10': q10,
+            'dq_median': median,
+            'dq_q90': q90,
+        }
 
     def sample(self, batch_size: int):
         """

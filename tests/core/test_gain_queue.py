@@ -109,3 +109,18 @@ def test_an_outbox_hands_over_each_pair_once_oldest_first_keeping_the_newest_cap
     outbox.push(torch.ones(1, OBS), torch.tensor([6.]))
     queue.push(*outbox.take())  # what the learner does with what a collector sends
     assert len(queue) == 1
+
+
+def test_summary_describes_the_distribution_of_dq_in_the_queue_and_only_its_pairs():
+    queue = CommunicationGainQueue(4, OBS)
+    assert queue.summary() == {}
+    queue.push(torch.zeros(6, OBS), torch.tensor([100.0, -100.0, -1.0, 0.0, 1.0, 3.0]))  # the first two fall out
+    summary = queue.summary()
+    assert summary['dq_mean'] == pytest.approx(0.75)
+    assert summary['dq_std'] == pytest.approx(torch.tensor([-1.0, 0.0, 1.0, 3.0]).std().item())
+    assert summary['dq_positive_share'] == 0.5
+    assert summary['dq_median'] == pytest.approx(0.5)
+    assert summary['dq_q10'] == pytest.approx(-0.7) and summary['dq_q90'] == pytest.approx(2.4)
+    single = CommunicationGainQueue(4, OBS)
+    single.push(torch.zeros(1, OBS), torch.tensor([2.0]))
+    assert single.summary()['dq_std'] == 0.0 and single.summary()['dq_median'] == 2.0
