@@ -8,8 +8,9 @@ Overview:
     quantiles, the share above 0 and the evaluation initiator share; ``--plot`` draws them against env steps.
 
 Usage:
-    python bench/dq_over_training.py bench/results/htn6_30k_task/hidden_target_navigation_default/ding_atoc/seed*/curve.csv \\
-        --window 5000 --plot docs/dq_htn6.png
+    python bench/dq_over_training.py \\
+        bench/results/dq_over_training/hidden_target_navigation_default/ding_atoc/seed*/curve.csv \\
+        --window 5000 --plot docs/dq_over_training_htn6.png
 """
 import argparse
 import math
