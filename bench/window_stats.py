@@ -10,13 +10,14 @@ Overview:
 
 Usage:
     python bench/window_stats.py --out bench/results/cn50_paper_task --n-agent 50 \\
-        --policies ding_atoc_paper ding_atoc_paper_nocomm --window 60000 --metrics occupied_landmarks collisions
+        --policies ding_atoc_paper ding_atoc_paper_nocomm --window 60000 --metrics occupied_landmarks collisions \\
+        [--plot windows.png]
 """
 import argparse
 import math
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from scipy import stats
@@ -47,11 +48,16 @@ def welch(first: List[float], second: List[float]) -> Dict[str, float]:
     return dict(t=float(result.statistic), p=float(result.pvalue))
 
 
-def window_table(out: str, policies: List[str], metric: str, window: int, n_agent: Optional[int] = None) -> List[str]:
+def seed_window_means(out: str, policies: List[str], metric: str, window: int,
+                      n_agent: Optional[int] = None) -> Tuple[Dict[str, List[int]], Dict[str, List[List[float]]], int]:
     """
     Overview:
-        Markdown lines: one row per window with each policy's per-seed window means, their mean ± sample std, and
-        Welch's t and p of the first policy against each other one.
+        The finished cells of ``policies`` in a compare folder, and per policy and seed the mean of ``metric`` per
+        window, up to the smallest budget among them (so that every window covers the same env steps for all).
+    Returns:
+        - seeds (:obj:`Dict[str, List[int]]`): each policy's seeds, in order.
+        - means (:obj:`Dict[str, List[List[float]]]`): each policy's window means, one list per seed.
+        - budget (:obj:`int`): the env steps the windows cover.
     """
     cells = [r for r in read_results(out) if r['policy'] in policies and r['status'] == 'finished'
              and (n_agent is None or r['n_agent'] == n_agent)]
@@ -59,10 +65,21 @@ def window_table(out: str, policies: List[str], metric: str, window: int, n_agen
     if missing:
         raise ValueError(f"{out}: no finished cell of {missing} (n_agent={n_agent})")
     budget = min(r['budget'] for r in cells)
-    seeds = {p: sorted((r for r in cells if r['policy'] == p), key=lambda r: r['seed']) for p in policies}
-    means = {p: [window_means(r['curve'], metric, window, budget) for r in runs] for p, runs in seeds.items()}
+    runs = {p: sorted((r for r in cells if r['policy'] == p), key=lambda r: r['seed']) for p in policies}
+    seeds = {p: [r['seed'] for r in runs[p]] for p in policies}
+    means = {p: [window_means(r['curve'], metric, window, budget) for r in runs[p]] for p in policies}
+    return seeds, means, budget
+
+
+def window_table(out: str, policies: List[str], metric: str, window: int, n_agent: Optional[int] = None) -> List[str]:
+    """
+    Overview:
+        Markdown lines: one row per window with each policy's per-seed window means, their mean ± sample std, and
+        Welch's t and p of the first policy against each other one.
+    """
+    seeds, means, budget = seed_window_means(out, policies, metric, window, n_agent)
     windows = math.ceil(budget / window)
-    header = ['env steps'] + [f"{p} (seeds {', '.join(str(r['seed']) for r in seeds[p])})" for p in policies] + \
+    header = ['env steps'] + [f"{p} (seeds {', '.join(map(str, seeds[p]))})" for p in policies] + \
         [f'{policies[0]} vs {other}: t, p' for other in policies[1:]]
     lines = [f'{metric}, mean of the evaluations per window of {window} env steps ({windows} windows; budget '
              f'{budget}):', '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
@@ -80,6 +97,35 @@ def window_table(out: str, policies: List[str], metric: str, window: int, n_agen
     return lines
 
 
+def plot_windows(out: str, policies: List[str], metrics: List[str], window: int, path: str,
+                 n_agent: Optional[int] = None, title: Optional[str] = None) -> None:
+    """
+    Overview:
+        One panel per metric, one line per policy: the mean over seeds of each window's mean, drawn at the window's
+        end, with the seeds' min-max band: the tables' numbers as curves, steadier than single evaluations.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        seeds, means, budget = seed_window_means(out, policies, metric, window, n_agent)
+        ends = np.minimum(np.arange(1, math.ceil(budget / window) + 1) * window, budget)
+        for policy in policies:
+            values = np.array(means[policy])
+            axis.plot(ends, np.nanmean(values, axis=0), marker='o', label=f"{policy} ({len(seeds[policy])} seeds)")
+            axis.fill_between(ends, np.nanmin(values, axis=0), np.nanmax(values, axis=0), alpha=0.2)
+        axis.set_xlabel(f'env steps (end of each {window}-step window)')
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', required=True, help='a folder of bench/compare.py')
@@ -87,11 +133,16 @@ def main(argv=None) -> None:
     parser.add_argument('--metrics', nargs='+', default=['eval_return'], help='columns of curve.csv')
     parser.add_argument('--window', type=int, default=60000, help='env steps per window')
     parser.add_argument('--n-agent', type=int, default=None, help='only cells of this team size')
+    parser.add_argument('--plot', default=None, metavar='PNG', help='also draw the window means, a panel per metric')
+    parser.add_argument('--title', default=None, help="the plot's title")
     args = parser.parse_args(argv)
     if args.window < 1:
         raise SystemExit(f'--window must be at least 1 env step, got {args.window}')
     for metric in args.metrics:
         print('\n'.join(window_table(args.out, args.policies, metric, args.window, args.n_agent)) + '\n')
+    if args.plot:
+        plot_windows(args.out, args.policies, args.metrics, args.window, args.plot, args.n_agent, args.title)
+        print(f'wrote {args.plot}')
 
 
 if __name__ == '__main__':

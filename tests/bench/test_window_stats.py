@@ -75,3 +75,24 @@ def test_the_command_line_prints_a_table_per_metric(tmp_path, capsys):
     assert out.count('2 windows; budget 300') == 2 and 'occupied, mean' in out and 'env_step, mean' in out
     with pytest.raises(SystemExit, match='--window must be at least 1'):
         window_stats.main(['--out', str(tmp_path), '--policies', 'talk', '--window', '0'])
+
+
+def test_the_plot_draws_each_policys_window_means_over_its_seeds(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    kept = []
+    monkeypatch.setattr(plt, 'close', kept.append)  # keep the figure to read its lines back
+    for seed in range(2):
+        write_cell(tmp_path, 'talk', seed, [0.0, 0.2, 0.2, 0.4, 0.4, 0.6 + 0.1 * seed, 0.6 + 0.1 * seed])
+        write_cell(tmp_path, 'silent', seed, [0.0] * 7)
+    path = tmp_path / 'windows.png'
+    window_stats.main(['--out', str(tmp_path), '--policies', 'talk', 'silent', '--metrics', 'occupied', 'env_step',
+                       '--window', str(WINDOW), '--plot', str(path), '--title', 'spec'])
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    (figure,) = kept
+    panels = figure.axes
+    assert [axis.get_ylabel() for axis in panels] == ['occupied', 'env_step']
+    lines = {line.get_label(): line for line in panels[0].get_lines()}
+    assert set(lines) == {'talk (2 seeds)', 'silent (2 seeds)'}
+    np.testing.assert_allclose(lines['talk (2 seeds)'].get_xdata(), [100, 200, 300])
+    np.testing.assert_allclose(lines['talk (2 seeds)'].get_ydata(), [0.2, 0.4, 0.65])
+    np.testing.assert_allclose(lines['silent (2 seeds)'].get_ydata(), [0.0, 0.0, 0.0])
