@@ -206,12 +206,13 @@ class DingATOC(nn.Module):
                 ``channel_state``, the observations the received messages were computed from when they arrive \
                 late (default: this step's).
         Returns:
-            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``thought``, ``integrated_thought`` and \
-                ``channel_overflow`` (bool scalar: a group needed more than ``channel_max_rounds`` rounds and was \
-                not integrated; always False when that is None).
+            - output (:obj:`Dict[str, torch.Tensor]`): ``action``, ``action_preactivation`` (mu_II's output \
+                before the Tanh), ``thought``, ``integrated_thought`` and ``channel_overflow`` (bool scalar: a \
+                group needed more than ``channel_max_rounds`` rounds and was not integrated; always False when \
+                that is None).
         Shapes:
             - channel_state: :math:`(B, A, D)`
-            - action: :math:`(B, A, action_shape)`
+            - action, action_preactivation: :math:`(B, A, action_shape)`
             - thought, integrated_thought: :math:`(B, A, T)`
         """
         thought = inputs['thought'] if 'thought' in inputs else self.thought(inputs['obs'])
@@ -222,8 +223,10 @@ class DingATOC(nn.Module):
             integrated = torch.where(group_members(inputs['group']).unsqueeze(-1), integrated, thought)
         else:
             integrated, overflow = integrate_groups(channel, thought, inputs, self.channel_max_rounds)
+        preactivation = self._head_preactivation(thought, integrated)
         return {
-            'action': self.actor['head'](torch.cat([thought, integrated], dim=-1)),
+            'action': torch.tanh(preactivation),
+            'action_preactivation': preactivation,
             'thought': thought,
             'integrated_thought': integrated,
             'channel_overflow': overflow,
@@ -237,7 +240,11 @@ class DingATOC(nn.Module):
             - thought: :math:`(B, A, T)`
             - action: :math:`(B, A, action_shape)`
         """
-        return self.actor['head'](torch.cat([thought, thought], dim=-1))
+        return torch.tanh(self._head_preactivation(thought, thought))
+
+    def _head_preactivation(self, thought: torch.Tensor, integrated: torch.Tensor) -> torch.Tensor:
+        """mu_II(h_i, h~_i) before its Tanh (``actor['head']`` is the MLP and the Tanh, so checkpoints keep their keys)."""
+        return self.actor['head'][0](torch.cat([thought, integrated], dim=-1))
 
     def q_with_and_without_communication(self, obs: Dict[str, torch.Tensor], action: torch.Tensor,
                                          thought: torch.Tensor) -> Dict[str, torch.Tensor]:

@@ -34,6 +34,8 @@ from .structure_memory import StructureMemory
 
 #: The communication structure a transition was acted with; replayed by learning.
 STRUCTURE_KEYS = ('initiator', 'group', 'group_round')
+#: |a| beyond which an action component counts as saturated (``action_saturated_share`` in the learn log).
+SATURATED_ACTION = 0.99
 
 
 @POLICY_REGISTRY.register('ding_atoc')
@@ -114,6 +116,11 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             # extreme dQ set: one outlier turns the gate on or off for every agent. Standardised, p = 0.5 is D's mean.
             # 'sign': 1 where dQ > 0, else 0 (p: the chance that communicating helps; absolute, not relative to D).
             dq_normalisation='standardised',
+            # (float) Weight c of c * mean(u^2) over the actor's pre-Tanh outputs u, added to the actor loss. Once
+            # Tanh saturates, DDPG's gradient through it vanishes while Adam keeps stepping at full size in the last
+            # direction, so an actor can stay at the action bound (every agent driving into one corner) for 100k env
+            # steps; the penalty pulls u back. MADDPG's reference code uses 1e-3. 0: the paper's actor loss.
+            action_preactivation_penalty=0.0,
             # (float) Discount factor gamma.
             discount_factor=0.95,
             # (float) Polyak factor of the target networks.
@@ -166,6 +173,10 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             raise ValueError("ding_atoc averages gradients after each backward: policy.bp_update_sync must stay True "
                              "with policy.multi_gpu=True")
         learn = self._cfg.learn
+        penalty = learn.action_preactivation_penalty
+        if not (isinstance(penalty, (int, float)) and math.isfinite(penalty) and penalty >= 0):
+            raise ValueError(f"policy.learn.action_preactivation_penalty must be a finite number >= 0, got {penalty!r}")
+        self._action_preactivation_penalty = float(penalty)
         # Read by DI-engine's serial pipeline through ``get_attribute('priority')``.
         self._priority = self._cfg.priority
         self._optimizer_actor = Adam(self._model.actor.parameters(), lr=learn.learning_rate_actor)
@@ -234,6 +245,9 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
                 q_of_policy = self._learn_model.forward({'obs': obs, 'action': actor['action']},
                                                         mode='compute_critic')['q_value']
         actor_loss = -q_of_policy.mean()
+        if self._action_preactivation_penalty:
+            preactivation = actor['action_preactivation'].float()  # fp32 under bf16 autocast, as the other losses
+            actor_loss = actor_loss + self._action_preactivation_penalty * preactivation.pow(2).mean()
         self._optimizer_actor.zero_grad()
         actor_loss.backward()
         self._sync_gradients(self._model.actor)
@@ -247,9 +261,9 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         overflow = next_actor['channel_overflow'] | actor['channel_overflow']
         scalars = torch.stack([
             critic_loss.detach(), actor_loss.detach(), q_value.detach().mean(), target_q.mean(), td_error.mean(),
-            overflow.float()
+            overflow.float(), (actor['action'].detach().abs() > SATURATED_ACTION).float().mean()
         ]).tolist()
-        critic_loss, actor_loss, q_mean, target_q_mean, td_error_mean, overflow = scalars
+        critic_loss, actor_loss, q_mean, target_q_mean, td_error_mean, overflow, saturated_share = scalars
         losses = {'critic_loss': critic_loss, 'actor_loss': actor_loss, 'attention_loss': attention_loss}
         for name, loss in losses.items():
             if not math.isfinite(loss):
@@ -270,6 +284,7 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             'q_value': q_mean,
             'target_q_value': target_q_mean,
             'td_error': td_error_mean,
+            'action_saturated_share': saturated_share,
             'priority': td_error.detach().mean(dim=1).tolist(),
             'initiator_share': batch_stats['initiator_share'],
             'mean_group_size': batch_stats['mean_group_size'],
@@ -341,7 +356,8 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
     def _monitor_vars_learn(self) -> List[str]:
         return [
             'cur_lr_actor', 'cur_lr_critic', 'total_loss', 'critic_loss', 'actor_loss', 'attention_loss', 'q_value',
-            'target_q_value', 'td_error', 'initiator_share', 'mean_group_size', 'dq_queue_size'
+            'target_q_value', 'td_error', 'action_saturated_share', 'initiator_share', 'mean_group_size',
+            'dq_queue_size'
         ]
 
     def _state_dict_learn(self) -> Dict[str, Any]:

@@ -77,6 +77,7 @@ def test_shapes(device, batch, n_agent, channel):
     actor = model.compute_actor({'obs': obs, **structure})
     assert actor['action'].shape == (batch, n_agent, 2)
     assert actor['action'].abs().max() <= 1.0
+    assert torch.equal(actor['action'], torch.tanh(actor['action_preactivation']))  # what the penalty reads
     assert actor['integrated_thought'].shape == (batch, n_agent, 8)
     q = model.compute_critic({'obs': obs, 'action': actor['action']})['q_value']
     assert q.shape == (batch, n_agent) and torch.isfinite(q).all()

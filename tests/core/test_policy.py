@@ -221,6 +221,8 @@ def test_cuda_flag_runs_on_the_gpu_or_falls_back_to_the_cpu(device):
     (dict(comm_interval=0), 'comm_interval must be an integer >= 1'),
     (dict(random_collect_size=100), 'random_collect_size must be 0'),
     (dict(learn=dict(attention_queue_size=0)), 'attention_queue_size'),
+    (dict(learn=dict(action_preactivation_penalty=-1e-3)), 'action_preactivation_penalty must be a finite number >= 0'),
+    (dict(learn=dict(action_preactivation_penalty=float('nan'))), 'action_preactivation_penalty'),
 ])
 def test_bad_policy_config_fails_at_construction(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -262,3 +264,40 @@ def test_a_diverging_run_stops_with_an_error_that_says_where():
         transition['reward'] = torch.tensor([float('nan')])
     with pytest.raises(FloatingPointError, match='critic_loss is nan at learn step 1'):
         policy.learn_mode.forward(batch)
+
+
+def saturate_actor(model, bias=8.0):
+    """Push mu_II's last layer so that every action component sits at tanh(8) = 0.99999977 whatever the input."""
+    last = [m for m in model.actor['head'].modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.mul_(0.01)
+        last.bias.fill_(bias)
+
+
+@pytest.mark.parametrize('penalty', [0.0, 1e-3, 1e-1])
+def test_the_preactivation_penalty_adds_exactly_c_mean_u_squared_to_the_actor_loss(penalty):
+    torch.manual_seed(0)
+    policy = make_policy(learn=dict(batch_size=16, action_preactivation_penalty=penalty))
+    batch = collect_transitions(policy, 8)[:16]
+    plain = make_policy(learn=dict(batch_size=16))
+    plain.learn_mode.load_state_dict(policy.learn_mode.state_dict())  # the same weights, targets and optimisers
+    data = policy._stacked_batch(batch)
+    structure = {key: data[key] for key in ('initiator', 'group', 'group_round')}
+    actor = policy._model.compute_actor({'obs': data['obs'], **structure})
+    expected = penalty * actor['action_preactivation'].pow(2).mean().item()
+    info, plain_info = policy.learn_mode.forward(batch), plain.learn_mode.forward(batch)
+    # the critic step comes first and is the same for both, so the actor losses differ by the penalty alone
+    assert info['critic_loss'] == pytest.approx(plain_info['critic_loss'])
+    assert info['actor_loss'] - plain_info['actor_loss'] == pytest.approx(expected, rel=1e-4, abs=1e-7)
+
+
+@pytest.mark.parametrize('penalty,recovers', [(0.0, False), (1e-1, True)])
+def test_a_saturated_actor_recovers_under_the_penalty_and_stays_at_the_bound_without(penalty, recovers):
+    torch.manual_seed(0)
+    policy = make_policy(learn=dict(batch_size=16, action_preactivation_penalty=penalty, learning_rate_actor=1e-2))
+    saturate_actor(policy._model)
+    batch = collect_transitions(policy, 8)[:16]
+    assert policy.learn_mode.forward(batch)['action_saturated_share'] == 1.0
+    for _ in range(60):
+        info = policy.learn_mode.forward(batch)
+    assert (info['action_saturated_share'] < 0.5) == recovers
