@@ -4,7 +4,7 @@ Overview:
     mu_I, attention unit, communication channel, actor head mu_II and critic Q(o_i, a_i), batched over
     environments and agents with no Python loop over either.
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -223,9 +223,9 @@ class DingATOC(nn.Module):
             integrated = torch.where(group_members(inputs['group']).unsqueeze(-1), integrated, thought)
         else:
             integrated, overflow = integrate_groups(channel, thought, inputs, self.channel_max_rounds)
-        preactivation = self._head_preactivation(thought, integrated)
+        preactivation, action = self._head(thought, integrated)
         return {
-            'action': torch.tanh(preactivation),
+            'action': action,
             'action_preactivation': preactivation,
             'thought': thought,
             'integrated_thought': integrated,
@@ -240,11 +240,13 @@ class DingATOC(nn.Module):
             - thought: :math:`(B, A, T)`
             - action: :math:`(B, A, action_shape)`
         """
-        return torch.tanh(self._head_preactivation(thought, thought))
+        return self._head(thought, thought)[1]
 
-    def _head_preactivation(self, thought: torch.Tensor, integrated: torch.Tensor) -> torch.Tensor:
-        """mu_II(h_i, h~_i) before its Tanh (``actor['head']`` is the MLP and the Tanh, so checkpoints keep their keys)."""
-        return self.actor['head'][0](torch.cat([thought, integrated], dim=-1))
+    def _head(self, thought: torch.Tensor, integrated: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """mu_II(h_i, h~_i) before its Tanh and after (``actor['head']`` is the MLP, then the Tanh)."""
+        mlp, tanh = self.actor['head']
+        preactivation = mlp(torch.cat([thought, integrated], dim=-1))
+        return preactivation, tanh(preactivation)
 
     def q_with_and_without_communication(self, obs: Dict[str, torch.Tensor], action: torch.Tensor,
                                          thought: torch.Tensor) -> Dict[str, torch.Tensor]:

@@ -9,6 +9,7 @@ from ding.utils import MODEL_REGISTRY, POLICY_REGISTRY
 import ding_atoc  # noqa: F401  (registers the policy and model)
 from ding_atoc.model import NO_AGENT
 from ding_atoc.policy import DingATOCPolicy
+from ding_atoc.policy.atoc import STRUCTURE_KEYS
 from tests.conftest import DEVICES
 from tests.core.helpers import force_initiators, make_policy, random_obs
 
@@ -282,7 +283,7 @@ def test_the_preactivation_penalty_adds_exactly_c_mean_u_squared_to_the_actor_lo
     plain = make_policy(learn=dict(batch_size=16))
     plain.learn_mode.load_state_dict(policy.learn_mode.state_dict())  # the same weights, targets and optimisers
     data = policy._stacked_batch(batch)
-    structure = {key: data[key] for key in ('initiator', 'group', 'group_round')}
+    structure = {key: data[key] for key in STRUCTURE_KEYS}
     actor = policy._model.compute_actor({'obs': data['obs'], **structure})
     expected = penalty * actor['action_preactivation'].pow(2).mean().item()
     info, plain_info = policy.learn_mode.forward(batch), plain.learn_mode.forward(batch)
