@@ -150,7 +150,7 @@ def _train_task(config: Tuple[dict, dict], seed: int, env_step: int, start: floa
         cell can span several invocations.
     """
     from ding_atoc.entry.middleware import read_eval_log
-    from ding_atoc.entry.report import task_metrics
+    from ding_atoc.entry.report import DQ_PREFIX, task_metrics
     from ding_atoc.entry.checkpoint import load_checkpoint
     from ding_atoc.entry.run_folder import folder_of_checkpoint
     from ding_atoc.entry.train import train
@@ -245,9 +245,6 @@ def count_env_steps() -> Dict[str, int]:
 INITIATOR_SHARE = 'eval_initiator_share'
 #: Messages sent in the evaluation episodes (``ding-atoc train``'s eval log; task-pipeline cells).
 MESSAGES = 'eval_messages_sent'
-#: Prefix of the eval log's columns on the distribution of dQ in ding_atoc's queue D (``dq_median``, ...): in the
-#: curves, not in the table of final evaluations (``bench/dq_over_training.py`` plots them).
-DQ_PREFIX = 'dq_'
 #: Initiator share of each evaluation of DI-engine's serial evaluator in this process, by env step.
 _INITIATOR_SHARES: Dict[int, float] = {}
 
@@ -361,6 +358,7 @@ def format_mean_std(values: List[float]) -> str:
 
 def markdown_table(results: List[Dict]) -> str:
     """Mean +- std over seeds of the final evaluation per (env, n_agent, policy); failures are counted."""
+    from ding_atoc.entry.report import DQ_PREFIX  # dQ columns are in the curves, not in the table of final evaluations
     groups: Dict[Tuple, List[Dict]] = {}
     for result in results:
         groups.setdefault((result['env'], result['n_agent'], result['policy']), []).append(result)

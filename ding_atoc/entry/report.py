@@ -11,8 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless back
 
 #: Columns of the eval log that are bookkeeping, not task metrics.
 _BOOKKEEPING = ('env_step', 'train_iter', 'wall_s', 'eval_return')
-#: Prefixes of the eval log's communication statistics (``eval_``) and dQ queue distribution (``dq_``).
-_NOT_TASK_PREFIXES = ('eval_', 'dq_')
+#: Prefix of the eval log's columns on the distribution of dQ in ding_atoc's queue D (``dq_median``, ...).
+DQ_PREFIX = 'dq_'
+#: Prefixes of the eval log's communication statistics (``eval_``) and dQ queue distribution.
+_NOT_TASK_PREFIXES = ('eval_', DQ_PREFIX)
 
 
 def task_metrics(row: Dict[str, float]) -> List[str]:
