@@ -13,6 +13,7 @@ from ding.policy import create_policy
 from ding.utils import set_pkg_seed
 
 from ..model.grouping import NO_AGENT
+from ..policy.atoc import SATURATED_ACTION
 from .checkpoint import load_checkpoint, load_policy_state, run_identity
 from .env_check import check_env_matches_config
 from .validation import check_config, check_positive_int
@@ -20,6 +21,9 @@ from .validation import check_config, check_positive_int
 
 #: What ``evaluate(gate=...)`` does with the attention unit's decisions.
 GATES = ('learned', 'open', 'closed')
+#: Share of the continuous action components beyond ``SATURATED_ACTION`` in magnitude over the evaluation: near 1, a
+#: DDPG-family actor sits at the action bound (its Tanh saturated), where its gradient vanishes.
+ACTION_SATURATED_SHARE = 'eval_action_saturated_share'
 
 
 def groups_of(output: Dict[str, Any]) -> Optional[List[List[int]]]:
@@ -122,13 +126,15 @@ def play_episodes(
             measurements beyond the metrics (``bench/reward_coverage.py``, ``bench/communication_profile.py``).
     Returns:
         - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
-            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed).
+            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed); \
+            ``ACTION_SATURATED_SHARE`` over all episodes where the actions are continuous.
     """
     communication_stats = getattr(policy, 'pop_communication_stats', None)
     if communication_stats is not None:
         communication_stats('eval')  # drop what earlier evaluations left
     eval_policy = policy.eval_mode
     results: List[Dict[str, float]] = []
+    saturated, action_components = 0, 0
     for episode in range(episodes):
         env.seed(seed + episode, dynamic_seed=False)
         obs, done, frames, groups = env.reset(), False, [], []
@@ -141,7 +147,11 @@ def play_episodes(
                 groups.append(groups_of(output))
             if observer is not None:
                 observer(episode, env, obs, output)
-            obs, _, done, info = env.step(np.asarray(output['action']))
+            action = np.asarray(output['action'])
+            if np.issubdtype(action.dtype, np.floating):
+                saturated += int((np.abs(action) > SATURATED_ACTION).sum())
+                action_components += action.size
+            obs, _, done, info = env.step(action)
         if observer is not None:
             observer(episode, env, obs, None)
         results.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
@@ -152,6 +162,8 @@ def play_episodes(
     metrics = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
     if communication_stats is not None:
         metrics['eval_initiator_share'] = communication_stats('eval')['initiator_share']
+    if action_components:
+        metrics[ACTION_SATURATED_SHARE] = saturated / action_components
     return metrics
 
 
