@@ -358,13 +358,14 @@ def format_mean_std(values: List[float]) -> str:
 
 def markdown_table(results: List[Dict]) -> str:
     """Mean +- std over seeds of the final evaluation per (env, n_agent, policy); failures are counted."""
-    from ding_atoc.entry.evaluate import ACTION_SATURATED_SHARE  # a diagnostic of the actor, not a task metric
-    from ding_atoc.entry.report import DQ_PREFIX  # dQ columns are in the curves, not in the table of final evaluations
+    from ding_atoc.entry.report import task_metrics
     groups: Dict[Tuple, List[Dict]] = {}
     for result in results:
         groups.setdefault((result['env'], result['n_agent'], result['policy']), []).append(result)
-    metrics = sorted({k for r in results if r['final'] for k in r['final'] if not k.startswith(DQ_PREFIX)} -
-                     {'env_step', 'wall_s', 'eval_return', INITIATOR_SHARE, ACTION_SATURATED_SHARE})
+    # The task's metrics and how much a policy talks; the other diagnostics (dQ, action saturation) stay in the curves.
+    finals = [result['final'] for result in results if result['final']]
+    metrics = sorted({key for final in finals for key in task_metrics(final)} |
+                     {MESSAGES for final in finals if MESSAGES in final})
     header = ['env', 'N', 'policy', 'seeds', 'failed', 'eval return', 'initiator share'] + metrics + ['env steps/s']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for (env, n_agent, policy), cells in sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))):

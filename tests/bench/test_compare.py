@@ -51,6 +51,17 @@ def test_the_table_gives_the_initiator_share_beside_the_return_and_a_dash_for_po
     assert maddpg.startswith('| cn | 3 | maddpg | 1 | 0 | -1 ± 0 | - | 0 ± 0 |')
 
 
+def test_the_table_gives_the_task_metrics_and_the_messages_and_leaves_the_diagnostics_to_the_curves():
+    from ding_atoc.entry.evaluate import ACTION_SATURATED_SHARE
+    final = {'env_step': 100, 'wall_s': 1.0, 'eval_return': -1.0, 'collisions': 2.0, compare.INITIATOR_SHARE: 0.5,
+             compare.MESSAGES: 30.0, 'dq_median': 0.1, ACTION_SATURATED_SHARE: 0.2}
+    table = compare.markdown_table([{'env': 'cn', 'n_agent': 3, 'policy': 'ding_atoc', 'seed': 0,
+                                     'status': 'finished', 'final': final, 'wall_s': 1.0}])
+    header = table.splitlines()[0]
+    assert header == ('| env | N | policy | seeds | failed | eval return | initiator share | collisions | '
+                      f'{compare.MESSAGES} | env steps/s |')
+
+
 def test_failed_cells_are_recorded_and_finished_cells_are_not_rerun(tmp_path):
     out = str(tmp_path / 'suite')
     arguments = ['--env', 'cooperative_navigation', '--policies', 'ding_atoc', 'no_such_policy', '--n-agent', '3',
