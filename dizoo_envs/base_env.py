@@ -67,9 +67,9 @@ class PointMassTeamEnv(BaseEnv):
         Base class of the point-mass team envs (see module doc). Not registered itself.
     Interfaces:
         ``__init__``, ``reset``, ``step``, ``seed``, ``close``, ``random_action``, ``render``, ``render_state``,
-        ``enable_save_replay``, ``default_config``, ``observation_space``, ``action_space``, ``reward_space``, and for
-        the batched envs (``dizoo_envs/batched``), which take this env as their config and layout: ``observation``,
-        ``cfg``, ``moves``, ``half_width``
+        ``save_episode_gif``, ``enable_save_replay``, ``default_config``, ``observation_space``, ``action_space``,
+        ``reward_space``, and for the batched envs (``dizoo_envs/batched``), which take this env as their config and
+        layout: ``observation``, ``cfg``, ``moves``, ``half_width``
     """
     #: registry name, set by subclasses
     name = 'point_mass_team'
@@ -292,6 +292,10 @@ class PointMassTeamEnv(BaseEnv):
         if mode != 'rgb_array':
             raise ValueError(f"{self.name}: only render mode 'rgb_array' is supported, got '{mode}'")
         return render_frame(self.render_state())
+
+    #: Draws a list of ``render_state()``s (with each step's communication groups) as a GIF: with ``render_state``,
+    #: what ``ding-atoc eval`` needs to draw an episode (``ding_atoc.entry.evaluate.DRAWING_METHODS``).
+    save_episode_gif = staticmethod(save_episode_gif)
 
     def render_state(self) -> Dict[str, Any]:
         """

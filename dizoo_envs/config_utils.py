@@ -9,29 +9,8 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
+from ding_atoc.env_config_keys import DI_ENGINE_ENV_KEYS
 from easydict import EasyDict
-
-#: Keys DI-engine (``compile_config``, env managers, evaluators) or DI-engine's petting_zoo configs put into
-#: ``cfg.env``. They are accepted by every env of this package; the envs ignore those they do not use.
-DI_ENGINE_ENV_KEYS = frozenset(
-    {
-        'type',  # registry name, from create_config
-        'import_names',  # modules to import, from create_config
-        'cfg_type',  # added by default_config()
-        'manager',  # env manager config, added by compile_config
-        'collector_env_num',
-        'evaluator_env_num',
-        'n_evaluator_episode',
-        'stop_value',
-        'env_family',  # petting_zoo configs: 'mpe'
-        'env_id',  # petting_zoo configs: 'simple_spread_v2'
-        'replay_path',
-        'save_replay_gif',
-        'replay_path_gif',
-        'seed',
-        'max_step',  # used by DI-engine's own petting_zoo tests, ignored
-    }
-)
 
 
 def default_config_of(env_cls: type) -> EasyDict:

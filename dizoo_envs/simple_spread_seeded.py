@@ -42,7 +42,7 @@ class SimpleSpreadSeededEnv(PettingZooEnv):
         DI-engine's ``petting_zoo`` simple_spread env with per-episode seeds and ``agent_distance`` (see module doc).
     Interfaces:
         those of DI-engine's ``PettingZooEnv`` (``reset``, ``step``, ``seed``, ``close``, ``random_action``, spaces),
-        plus ``render``, ``render_state``, ``enable_save_replay``, ``default_config``.
+        plus ``render``, ``render_state``, ``save_episode_gif``, ``enable_save_replay``, ``default_config``.
     """
     name = 'simple_spread_seeded'
     config = dict(
@@ -213,6 +213,10 @@ class SimpleSpreadSeededEnv(PettingZooEnv):
             Save every following episode as a GIF in ``replay_path`` (drawn by ``render.py``).
         """
         self._gif_path = './video' if replay_path is None else replay_path
+
+    #: Draws a list of ``render_state()``s (with each step's communication groups) as a GIF: with ``render_state``,
+    #: what ``ding-atoc eval`` needs to draw an episode (``ding_atoc.entry.evaluate.DRAWING_METHODS``).
+    save_episode_gif = staticmethod(save_episode_gif)
 
     def render_state(self) -> Dict[str, Any]:
         """

@@ -98,6 +98,17 @@ def overrule_gate(model: torch.nn.Module, gate: str) -> None:
     setattr(model, attribute, value)
 
 
+#: What an env offers to have its episodes drawn (the data contract): ``render_state()``, the current state as a
+#: picklable dict, and ``save_episode_gif(states, path, comm_groups)``, which draws those states with each step's
+#: communication groups (lists of agent indices, the initiator first) and writes a GIF.
+DRAWING_METHODS = ('render_state', 'save_episode_gif')
+
+
+def can_draw_episodes(env: Any) -> bool:
+    """Whether ``env`` offers ``DRAWING_METHODS``; ``play_episodes`` writes no GIF for an env that does not."""
+    return all(callable(getattr(env, name, None)) for name in DRAWING_METHODS)
+
+
 #: ``play_episodes``' per-state hook: ``(episode, env, obs, output)``, ``output`` None on an episode's last state.
 StateObserver = Callable[[int, Any, Dict[str, np.ndarray], Optional[Dict[str, Any]]], None]
 
@@ -120,7 +131,8 @@ def play_episodes(
         - env (:obj:`Any`): one env built from the evaluator config; closed at the end.
         - episodes (:obj:`int`): episodes to play.
         - seed (:obj:`int`): seed of the first episode.
-        - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
+        - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None, or an env that \
+            cannot draw its episodes (``can_draw_episodes``): no GIF).
         - observer (:obj:`Optional[StateObserver]`): called on every state of every episode, before the env \
             steps, with the policy's output on it (the reset's state first; the last state with ``None``), for \
             measurements beyond the metrics (``bench/reward_coverage.py``, ``bench/communication_profile.py``).
@@ -139,7 +151,7 @@ def play_episodes(
         env.seed(seed + episode, dynamic_seed=False)
         obs, done, frames, groups = env.reset(), False, [], []
         eval_policy.reset([0])
-        record = gif_path is not None and episode == 0 and hasattr(env, 'render_state')
+        record = gif_path is not None and episode == 0 and can_draw_episodes(env)
         while not done:
             output = eval_policy.forward({0: obs})[0]
             if record:
@@ -156,8 +168,7 @@ def play_episodes(
             observer(episode, env, obs, None)
         results.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
         if record:
-            from dizoo_envs.render import save_episode_gif
-            save_episode_gif(frames, gif_path, comm_groups=groups)
+            env.save_episode_gif(frames, gif_path, comm_groups=groups)
     env.close()
     metrics = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
     if communication_stats is not None:

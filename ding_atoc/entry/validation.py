@@ -21,9 +21,9 @@ from typing import Any, Iterable, Optional
 
 from ding.config import compile_config
 from ding.utils import ENV_REGISTRY, MODEL_REGISTRY, POLICY_REGISTRY, import_module
-from dizoo_envs.config_utils import DI_ENGINE_ENV_KEYS
 from easydict import EasyDict
 
+from ..env_config_keys import DI_ENGINE_ENV_KEYS
 from .config_loader import check_registry_names
 
 #: Keys DI-engine accepts in any config section (registry name, modules to import, config class tag).

@@ -7,7 +7,7 @@ from ding.utils import ENV_REGISTRY
 from easydict import EasyDict
 
 from ding_atoc.entry.env_check import with_team_size
-from dizoo_envs.config_utils import DI_ENGINE_ENV_KEYS
+from ding_atoc.env_config_keys import DI_ENGINE_ENV_KEYS
 from tests import tiny
 
 ENV_NAMES = ['cooperative_navigation', 'hidden_target_navigation', 'predator_prey', 'simple_spread_seeded']
