@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from ding.config import compile_config
-from ding.envs import BaseEnvTimestep
 from ding.policy import create_policy
 from ding.utils import ENV_MANAGER_REGISTRY
 

@@ -3,7 +3,6 @@ the env contract (``DRAWING_METHODS``: ``render_state``, ``save_episode_gif``), 
 its own; on an env without them it plays the episodes and writes no GIF."""
 from typing import List
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
