@@ -1,9 +1,8 @@
 """
 Overview:
     The command line the checkpoint measurements share (``reward_coverage.py``, ``communication_profile.py``,
-    ``movement.py``): a
-    config, a checkpoint of it, how many greedy episodes from which seed, the team size to play at, and the config
-    overrides the checkpoint was trained with.
+    ``movement.py``): a config, a checkpoint of it, how many greedy episodes from which seed, the team size to play
+    at, and the config overrides the checkpoint was trained with.
 """
 import argparse
 from typing import Tuple
