@@ -5,7 +5,7 @@ Overview:
     at, and the config overrides the checkpoint was trained with.
 """
 import argparse
-from typing import Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -36,3 +36,15 @@ def checkpoint_config(args: argparse.Namespace) -> Tuple[dict, dict]:
     main_config, create_config = input_cfg if args.n_agent is None else with_team_size(*input_cfg, args.n_agent)
     apply_settings(main_config, dict(item.split('=', 1) for item in args.set))  # after the team size, as compare
     return main_config, create_config
+
+
+#: A checkpoint measurement's table: ``(input_cfg, ckpt, episodes, seed) -> markdown lines``.
+CheckpointTable = Callable[[Tuple[dict, dict], str, int, int], List[str]]
+
+
+def print_checkpoint_table(table: CheckpointTable, doc: str, config_help: str,
+                           argv: Optional[Sequence[str]] = None) -> None:
+    """The ``main`` of a checkpoint measurement without options of its own: parse ``argv`` with
+    ``checkpoint_parser``, and print ``table`` of the checkpoint."""
+    args = checkpoint_parser(doc, config_help).parse_args(argv)
+    print('\n'.join(table(checkpoint_config(args), args.ckpt, args.episodes, args.seed)))

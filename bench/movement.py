@@ -21,7 +21,7 @@ import numpy as np
 from ding_atoc.entry.evaluate import ACTION_SATURATED_SHARE, load_trained_policy, play_episodes
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
-from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
+from bench.checkpoint_cli import print_checkpoint_table  # noqa: E402
 
 
 def movement(positions: np.ndarray, arena_side: float) -> Dict[str, float]:
@@ -78,8 +78,7 @@ def movement_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed:
 
 
 def main(argv=None) -> None:
-    args = checkpoint_parser(__doc__, 'the config of the checkpoint').parse_args(argv)
-    print('\n'.join(movement_table(checkpoint_config(args), args.ckpt, args.episodes, args.seed)))
+    print_checkpoint_table(movement_table, __doc__, 'the config of the checkpoint', argv)
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ from ding_atoc.entry.evaluate import load_trained_policy, play_episodes
 from dizoo_envs.geometry import k_nearest, pairwise_offsets
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
-from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
+from bench.checkpoint_cli import print_checkpoint_table  # noqa: E402
 
 
 def coverage(agents: np.ndarray, landmarks: np.ndarray, k_landmark: int) -> Dict[str, float]:
@@ -92,8 +92,7 @@ def coverage_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed:
 
 
 def main(argv=None) -> None:
-    args = checkpoint_parser(__doc__, 'the cooperative navigation config of the checkpoint').parse_args(argv)
-    print('\n'.join(coverage_table(checkpoint_config(args), args.ckpt, args.episodes, args.seed)))
+    print_checkpoint_table(coverage_table, __doc__, 'the cooperative navigation config of the checkpoint', argv)
 
 
 if __name__ == '__main__':
