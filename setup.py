@@ -20,9 +20,12 @@ setup(
         'psutil',  # the host memory available, checked before a replay buffer is filled
     ],
     extras_require={
-        'test': ['pytest', 'pytest-timeout', 'scipy'],  # scipy: bench/window_stats.py, which the tests cover
-        # vmas: bench/env_speed.py's VMAS column; scipy: bench/window_stats.py's t-tests; never needed by the library
-        'bench': ['vmas==1.5.2', 'scipy'],
+        # scipy: bench/window_stats.py, tensorboard: bench/train_log_windows.py (DI-engine brings it too); the tests
+        # cover both
+        'test': ['pytest', 'pytest-timeout', 'scipy', 'tensorboard'],
+        # vmas: bench/env_speed.py's VMAS column; scipy: bench/window_stats.py's t-tests; tensorboard: the learner's
+        # logs read by bench/train_log_windows.py; never needed by the library
+        'bench': ['vmas==1.5.2', 'scipy', 'tensorboard'],
     },
     entry_points={
         'console_scripts': ['ding-atoc=ding_atoc.entry.cli:main'],
