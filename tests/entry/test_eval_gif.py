@@ -36,7 +36,6 @@ class UndrawableEnv:
     """An env that plays but offers none of ``DRAWING_METHODS``."""
 
     def __init__(self, env) -> None:
-        self._env = env
         self.seed, self.reset, self.step, self.close = env.seed, env.reset, env.step, env.close
         self.random_action = env.random_action
 
