@@ -3,7 +3,7 @@ Overview:
     Evaluation only: load a checkpoint, play episodes with the greedy policy, print the task metrics and write a
     GIF of the first episode with the communication groups drawn.
 """
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -113,6 +113,14 @@ def can_draw_episodes(env: Any) -> bool:
 StateObserver = Callable[[int, Any, Dict[str, np.ndarray], Optional[Dict[str, Any]]], None]
 
 
+class EpisodeResults(NamedTuple):
+    """What ``play_episode_results`` measured: each episode's return and task metrics, and the shares over all of
+    them (``eval_initiator_share`` where the policy communicates, ``ACTION_SATURATED_SHARE`` where the actions are
+    continuous)."""
+    per_episode: List[Dict[str, float]]
+    shares: Dict[str, float]
+
+
 def play_episodes(
         policy: Any,
         env: Any,
@@ -123,9 +131,32 @@ def play_episodes(
 ) -> Dict[str, float]:
     """
     Overview:
+        Play ``episodes`` greedy episodes (``play_episode_results``, the same arguments) and return the mean return
+        and task metrics, and for a policy that keeps communication statistics (``pop_communication_stats``) the
+        share of agent-steps that initiated.
+    Returns:
+        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
+            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed); \
+            ``ACTION_SATURATED_SHARE`` over all episodes where the actions are continuous.
+    """
+    results = play_episode_results(policy, env, episodes, seed, gif_path, observer)
+    means = {key: float(np.mean([r[key] for r in results.per_episode])) for key in results.per_episode[0]}
+    return {**means, **results.shares}
+
+
+def play_episode_results(
+        policy: Any,
+        env: Any,
+        episodes: int,
+        seed: int = 0,
+        gif_path: Optional[str] = None,
+        observer: Optional[StateObserver] = None,
+) -> EpisodeResults:
+    """
+    Overview:
         Play ``episodes`` greedy episodes, episode k on the layout of seed ``seed + k`` (the layouts DI-engine's
-        evaluator gives its k-th env), and return the mean return and task metrics, and for a policy that keeps
-        communication statistics (``pop_communication_stats``) the share of agent-steps that initiated.
+        evaluator gives its k-th env, so that two policies, or one with its gate overruled, play the same layouts),
+        and return each episode's return and task metrics.
     Arguments:
         - policy (:obj:`Any`): a policy; its ``eval_mode`` plays.
         - env (:obj:`Any`): one env built from the evaluator config; closed at the end.
@@ -137,15 +168,13 @@ def play_episodes(
             steps, with the policy's output on it (the reset's state first; the last state with ``None``), for \
             measurements beyond the metrics (``bench/reward_coverage.py``, ``bench/communication_profile.py``).
     Returns:
-        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
-            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed); \
-            ``ACTION_SATURATED_SHARE`` over all episodes where the actions are continuous.
+        - results (:obj:`EpisodeResults`): per episode ``eval_return`` and the task's metrics, and the shares.
     """
     communication_stats = getattr(policy, 'pop_communication_stats', None)
     if communication_stats is not None:
         communication_stats('eval')  # drop what earlier evaluations left
     eval_policy = policy.eval_mode
-    results: List[Dict[str, float]] = []
+    per_episode: List[Dict[str, float]] = []
     saturated, action_components = 0, 0
     for episode in range(episodes):
         env.seed(seed + episode, dynamic_seed=False)
@@ -166,16 +195,16 @@ def play_episodes(
             obs, _, done, info = env.step(action)
         if observer is not None:
             observer(episode, env, obs, None)
-        results.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
+        per_episode.append({'eval_return': float(info['eval_episode_return']), **_episode_metrics(info)})
         if record:
             env.save_episode_gif(frames, gif_path, comm_groups=groups)
     env.close()
-    metrics = {key: float(np.mean([r[key] for r in results])) for key in results[0]}
+    shares = {}
     if communication_stats is not None:
-        metrics['eval_initiator_share'] = communication_stats('eval')['initiator_share']
+        shares['eval_initiator_share'] = communication_stats('eval')['initiator_share']
     if action_components:
-        metrics[ACTION_SATURATED_SHARE] = saturated / action_components
-    return metrics
+        shares[ACTION_SATURATED_SHARE] = saturated / action_components
+    return EpisodeResults(per_episode, shares)
 
 
 def _episode_metrics(info: Dict[str, Any]) -> Dict[str, float]:
