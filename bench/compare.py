@@ -208,7 +208,7 @@ def final_evaluation(policy, main_config, create_config, seed: int) -> Dict[str,
     from ding_atoc.entry.evaluate import play_episodes
     cfg = compile_config(main_config, create_cfg=create_config, seed=seed, auto=True, save_cfg=False)
     env_fn, _, evaluator_cfgs = get_vec_env_setting(cfg.env, collect=False)
-    return play_episodes(policy, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed)
+    return play_episodes(policy, env_fn(evaluator_cfgs[0]), cfg.env.n_evaluator_episode, seed).means()
 
 
 #: Env steps DI-engine's serial collectors reported after their last collection in this process.

@@ -19,7 +19,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 from scipy import stats
 
-from ding_atoc.entry.evaluate import EpisodeResults, load_trained_policy, play_episode_results
+from ding_atoc.entry.evaluate import EpisodeResults, load_trained_policy, play_episodes
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
 from bench.checkpoint_cli import print_checkpoint_table  # noqa: E402
@@ -49,12 +49,12 @@ def paired_difference(first: Sequence[float], second: Sequence[float]) -> Dict[s
 
 
 def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0) -> Dict[str, EpisodeResults]:
-    """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episode_results``), on the
+    """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the
     same layouts."""
     results = {}
     for gate in GATES:
         policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)
-        results[gate] = play_episode_results(policy, env, episodes, seed)
+        results[gate] = play_episodes(policy, env, episodes, seed)
     return results
 
 

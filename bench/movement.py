@@ -51,7 +51,7 @@ def play(policy, env, episodes: int, seed: int) -> Tuple[List[np.ndarray], float
         arena['side'] = 2 * float(state['half_width'])
         positions[episode].append(np.array(state['agents'], dtype=np.float64))
 
-    metrics = play_episodes(policy, env, episodes, seed, observer=observe)  # closes the env
+    metrics = play_episodes(policy, env, episodes, seed, observer=observe).means()  # closes the env
     return [np.stack(run) for run in positions], arena['side'], metrics
 
 

@@ -61,7 +61,7 @@ def evaluate(
     """
     check_positive_int('episodes (--episodes)', episodes)
     policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)
-    return play_episodes(policy, env, episodes, seed, gif_path)
+    return play_episodes(policy, env, episodes, seed, gif_path).means()
 
 
 def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
@@ -114,37 +114,19 @@ StateObserver = Callable[[int, Any, Dict[str, np.ndarray], Optional[Dict[str, An
 
 
 class EpisodeResults(NamedTuple):
-    """What ``play_episode_results`` measured: each episode's return and task metrics, and the shares over all of
-    them (``eval_initiator_share`` where the policy communicates, ``ACTION_SATURATED_SHARE`` where the actions are
+    """What ``play_episodes`` measured: each episode's return and task metrics, and the shares over all of them
+    (``eval_initiator_share`` where the policy communicates, ``ACTION_SATURATED_SHARE`` where the actions are
     continuous)."""
     per_episode: List[Dict[str, float]]
     shares: Dict[str, float]
 
+    def means(self) -> Dict[str, float]:
+        """The mean over the episodes of ``eval_return`` and each task metric, with the shares."""
+        means = {key: float(np.mean([r[key] for r in self.per_episode])) for key in self.per_episode[0]}
+        return {**means, **self.shares}
+
 
 def play_episodes(
-        policy: Any,
-        env: Any,
-        episodes: int,
-        seed: int = 0,
-        gif_path: Optional[str] = None,
-        observer: Optional[StateObserver] = None,
-) -> Dict[str, float]:
-    """
-    Overview:
-        Play ``episodes`` greedy episodes (``play_episode_results``, the same arguments) and return the mean return
-        and task metrics, and for a policy that keeps communication statistics (``pop_communication_stats``) the
-        share of agent-steps that initiated.
-    Returns:
-        - metrics (:obj:`Dict[str, float]`): mean over episodes of ``eval_return`` and the task's metrics; \
-            ``eval_initiator_share`` over all episodes where the policy communicates (0: the gate is closed); \
-            ``ACTION_SATURATED_SHARE`` over all episodes where the actions are continuous.
-    """
-    results = play_episode_results(policy, env, episodes, seed, gif_path, observer)
-    means = {key: float(np.mean([r[key] for r in results.per_episode])) for key in results.per_episode[0]}
-    return {**means, **results.shares}
-
-
-def play_episode_results(
         policy: Any,
         env: Any,
         episodes: int,
@@ -168,7 +150,9 @@ def play_episode_results(
             steps, with the policy's output on it (the reset's state first; the last state with ``None``), for \
             measurements beyond the metrics (``bench/reward_coverage.py``, ``bench/communication_profile.py``).
     Returns:
-        - results (:obj:`EpisodeResults`): per episode ``eval_return`` and the task's metrics, and the shares.
+        - results (:obj:`EpisodeResults`): per episode ``eval_return`` and the task's metrics, and the shares \
+            (``eval_initiator_share`` of the agent-steps over all episodes for a policy that keeps communication \
+            statistics, ``pop_communication_stats``: 0 where the gate is closed); ``means()`` averages them.
     """
     communication_stats = getattr(policy, 'pop_communication_stats', None)
     if communication_stats is not None:

@@ -36,12 +36,12 @@ def env(continuous_actions: bool) -> CooperativeNavigationEnv:
 ])
 def test_the_share_of_continuous_action_components_beyond_the_bound_is_reported(components, share):
     action = np.tile(np.asarray(components, dtype=np.float32), (N_AGENT, 1))
-    metrics = play_episodes(FixedActionPolicy(action), env(continuous_actions=True), episodes=2)
+    metrics = play_episodes(FixedActionPolicy(action), env(continuous_actions=True), episodes=2).means()
     assert metrics[ACTION_SATURATED_SHARE] == pytest.approx(share)
 
 
 def test_discrete_actions_report_no_saturation():
     metrics = play_episodes(FixedActionPolicy(np.zeros(N_AGENT, dtype=np.int64)), env(continuous_actions=False),
-                            episodes=1)
+                            episodes=1).means()
     assert ACTION_SATURATED_SHARE not in metrics
     assert 'eval_return' in metrics

@@ -52,7 +52,7 @@ def test_the_first_episode_is_drawn_by_the_env_with_the_groups_of_every_step(env
 
     env.save_episode_gif = spy
     path = tmp_path / 'episode.gif'
-    metrics = play_episodes(RandomGroupingPolicy(env), env, episodes=2, gif_path=str(path))
+    metrics = play_episodes(RandomGroupingPolicy(env), env, episodes=2, gif_path=str(path)).means()
     assert 'eval_return' in metrics
     assert len(drawn) == 1  # the first episode only
     assert drawn[0]['comm_groups'] == [GROUPS] * drawn[0]['states']
@@ -64,6 +64,6 @@ def test_an_env_that_cannot_draw_plays_without_a_gif(tmp_path):
     env = UndrawableEnv(make_env('cooperative_navigation', n_agent=N_AGENT, max_cycles=4))
     assert not can_draw_episodes(env)
     assert all(callable(getattr(make_env('predator_prey', n_agent=N_AGENT), name)) for name in DRAWING_METHODS)
-    metrics = play_episodes(RandomGroupingPolicy(env), env, episodes=1, gif_path=str(tmp_path / 'episode.gif'))
+    metrics = play_episodes(RandomGroupingPolicy(env), env, episodes=1, gif_path=str(tmp_path / 'episode.gif')).means()
     assert 'eval_return' in metrics
     assert not (tmp_path / 'episode.gif').exists()
