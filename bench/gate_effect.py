@@ -48,9 +48,10 @@ def paired_difference(first: Sequence[float], second: Sequence[float]) -> Dict[s
                 p=float(stats.ttest_rel(first, second).pvalue))
 
 
-def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0) -> Dict[str, EpisodeResults]:
-    """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the
-    same layouts."""
+def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int,
+                    seed: int = 0) -> Dict[str, EpisodeResults]:
+    """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the same
+    layouts."""
     results = {}
     for gate in GATES:
         policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)

@@ -40,7 +40,8 @@ def test_one_episode_is_refused():
 def table_cells(lines: list) -> dict:
     """The table's rows by metric: their cells after the metric's name."""
     first = next(i for i, line in enumerate(lines) if line.startswith('|---')) + 1
-    return {cells[0]: cells[1:] for cells in ([c.strip() for c in line.strip('|').split('|')] for line in lines[first:])}
+    rows = ([cell.strip() for cell in line.strip('|').split('|')] for line in lines[first:])
+    return {cells[0]: cells[1:] for cells in rows}
 
 
 @pytest.mark.parametrize('config,module_vars,task_metric', [
