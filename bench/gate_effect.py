@@ -2,10 +2,13 @@
 Overview:
     What the trained gate is worth to the task, layout by layout. It plays the same greedy episodes of one checkpoint
     (episode k on the evaluator's layout of seed + k) three times: with the attention unit as trained, with the gate
-    closed (no agent initiates) and open (every agent initiates), as ``ding-atoc eval --gate`` does, and prints each
-    task metric's mean per gate with the paired differences learned - closed and open - closed: their mean, 95%
-    confidence interval and the paired t-test's p over the episodes. The layouts are the same under every gate, so a
-    difference is what the messages change in the trained policy's play, not the luck of the layouts drawn.
+    closed (no agent initiates) and open (every agent initiates), as ``ding-atoc eval --gate`` does, and a fourth time
+    with a random gate: as many initiators as the learned gate opened, drawn at random (``--random-share`` sets
+    another rate). It prints each task metric's mean per gate with the paired differences learned - closed, open -
+    closed and learned - random: their mean, 95% confidence interval and the paired t-test's p over the episodes.
+    The layouts are the same under every gate, so a difference is what the messages change in the trained policy's
+    play, not the luck of the layouts drawn; learned - random is what the attention unit's choice of initiators is
+    worth beyond their number.
 
 Usage:
     python bench/gate_effect.py -c configs/cooperative_navigation/ding_atoc_paper_config.py \\
@@ -14,19 +17,22 @@ Usage:
 import math
 import os
 import sys
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 from scipy import stats
 
 from ding_atoc.entry.evaluate import EpisodeResults, load_trained_policy, play_episodes
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
-from bench.checkpoint_cli import print_checkpoint_table  # noqa: E402
+from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
 
-#: The gates played, and the differences reported: each gate against the closed one (the policy without messages).
-GATES = ('learned', 'closed', 'open')
-DIFFERENCES = (('learned', 'closed'), ('open', 'closed'))
+#: The gates played (``RANDOM``: initiators drawn at random), and the differences reported: the learned and the open
+#: gate against the closed one (the policy without messages), the learned gate against the random one.
+RANDOM = 'random'
+GATES = ('learned', 'closed', 'open', RANDOM)
+DIFFERENCES = (('learned', 'closed'), ('open', 'closed'), ('learned', RANDOM))
 
 
 def paired_difference(first: Sequence[float], second: Sequence[float]) -> Dict[str, float]:
@@ -48,18 +54,43 @@ def paired_difference(first: Sequence[float], second: Sequence[float]) -> Dict[s
                 p=float(stats.ttest_rel(first, second).pvalue))
 
 
-def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int,
-                    seed: int = 0) -> Dict[str, EpisodeResults]:
+def check_share(share: float) -> None:
+    """The random gate's initiator rate is a probability."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"the random gate's share (--random-share) must be in [0, 1], got {share}")
+
+
+def draw_initiators_at_random(model: torch.nn.Module, share: float, seed: int) -> None:
+    """Overrule the attention unit of an ATOC ``model``: at every decision each agent's p_i is 1 with probability
+    ``share`` and 0 otherwise, independently, so the threshold makes initiators at random at that rate (the
+    groups are still built as the model builds them)."""
+    check_share(share)
+    generator = torch.Generator().manual_seed(seed)
+
+    def random_initiator_prob(thought: torch.Tensor) -> torch.Tensor:
+        return (torch.rand(thought.shape[:-1], generator=generator) < share).to(thought.dtype)
+
+    model.compute_initiator_prob = random_initiator_prob
+
+
+def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0,
+                    random_share: Optional[float] = None) -> Dict[str, EpisodeResults]:
     """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the same
-    layouts."""
+    layouts; the random gate at ``random_share`` (None: the learned gate's initiator share)."""
+    if random_share is not None:
+        check_share(random_share)  # before playing the other gates
     results = {}
     for gate in GATES:
-        policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)
+        policy, env = load_trained_policy(input_cfg, ckpt, seed, 'learned' if gate == RANDOM else gate)
+        if gate == RANDOM:
+            share = results['learned'].shares['eval_initiator_share'] if random_share is None else random_share
+            draw_initiators_at_random(policy._model, share, seed)
         results[gate] = play_episodes(policy, env, episodes, seed)
     return results
 
 
-def gate_effect_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0) -> List[str]:
+def gate_effect_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0,
+                      random_share: Optional[float] = None) -> List[str]:
     """
     Overview:
         The markdown table of the module's overview for one checkpoint: a row per task metric (the return first),
@@ -67,7 +98,7 @@ def gate_effect_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, se
     Returns:
         - lines (:obj:`List[str]`): a title line, a blank line and the table.
     """
-    results = play_every_gate(input_cfg, ckpt, episodes, seed)
+    results = play_every_gate(input_cfg, ckpt, episodes, seed, random_share)
     metrics = list(results['learned'].per_episode[0])
     header = '| metric | ' + ' | '.join(GATES) + ' | ' + ' | '.join(
         f'{gate} - {baseline} (95% CI; paired p)' for gate, baseline in DIFFERENCES) + ' |'
@@ -87,8 +118,11 @@ def gate_effect_table(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, se
 
 
 def main(argv=None) -> None:
-    print_checkpoint_table(gate_effect_table, __doc__, 'the config the checkpoint was trained with (an ATOC policy)',
-                           argv)
+    parser = checkpoint_parser(__doc__, 'the config the checkpoint was trained with (an ATOC policy)')
+    parser.add_argument('--random-share', type=float, default=None,
+                        help="the random gate's initiator rate (default: the learned gate's initiator share)")
+    args = parser.parse_args(argv)
+    print('\n'.join(gate_effect_table(checkpoint_config(args), args.ckpt, args.episodes, args.seed, args.random_share)))
 
 
 if __name__ == '__main__':

@@ -48,18 +48,39 @@ def table_cells(lines: list) -> dict:
     ('cooperative_navigation/ding_atoc_paper_config.py', dict(n_agent=6), 'occupied_landmarks'),
     ('predator_prey/ding_atoc_config.py', {}, 'catches'),
 ], ids=['cooperative_navigation_n6', 'predator_prey'])
-def test_a_communicating_policy_is_played_with_its_gate_as_learned_closed_and_open(config, module_vars, task_metric):
+def test_a_communicating_policy_is_played_with_its_gate_as_learned_closed_open_and_random(config, module_vars,
+                                                                                          task_metric):
     input_cfg, ckpt = trained_checkpoint(config, **module_vars)
     rows = table_cells(gate_effect.gate_effect_table(input_cfg, ckpt, episodes=3))
     assert task_metric in rows and 'eval_return' in rows
-    learned, closed, opened = (float(x) for x in rows['eval_initiator_share'][:3])
-    assert closed == 0.0 and opened == 1.0 and 0.0 <= learned <= 1.0
+    shares = dict(zip(gate_effect.GATES, (float(x) for x in rows['eval_initiator_share'])))
+    assert shares['closed'] == 0.0 and shares['open'] == 1.0 and 0.0 <= shares['learned'] <= 1.0
     for metric in (task_metric, 'eval_return'):
-        means = [float(x) for x in rows[metric][:3]]
-        rounding = 1e-3 * max(abs(m) for m in means)  # the table prints 4 significant digits
-        for cell, gate in zip(rows[metric][3:], ('learned', 'open')):
+        means = dict(zip(gate_effect.GATES, (float(x) for x in rows[metric][:len(gate_effect.GATES)])))
+        rounding = 1e-3 * max(abs(m) for m in means.values())  # the table prints 4 significant digits
+        for cell, (gate, baseline) in zip(rows[metric][len(gate_effect.GATES):], gate_effect.DIFFERENCES):
             difference = float(cell.split('±')[0])
-            assert difference == pytest.approx(means[gate_effect.GATES.index(gate)] - means[1], abs=rounding + 1e-9)
+            assert difference == pytest.approx(means[gate] - means[baseline], abs=2 * rounding + 1e-9)
+
+
+@pytest.mark.parametrize('share,same_as', [(0.0, 'closed'), (1.0, 'open')])
+def test_a_random_gate_that_opens_for_none_or_all_plays_as_the_closed_or_open_gate(share, same_as):
+    input_cfg, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_paper_config.py', n_agent=6)
+    results = gate_effect.play_every_gate(input_cfg, ckpt, episodes=2, random_share=share)
+    assert results[gate_effect.RANDOM].per_episode == results[same_as].per_episode
+    assert results[gate_effect.RANDOM].shares['eval_initiator_share'] == share
+
+
+def test_a_random_gate_opens_for_about_its_share_of_the_agents():
+    input_cfg, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_paper_config.py', n_agent=6)
+    share = gate_effect.play_every_gate(input_cfg, ckpt, episodes=4, random_share=0.3)[gate_effect.RANDOM].shares
+    assert 0.15 < share['eval_initiator_share'] < 0.45  # a few dozen draws
+
+
+def test_a_random_gate_share_outside_0_1_is_refused():
+    input_cfg, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_paper_config.py', n_agent=6)
+    with pytest.raises(ValueError, match=r"share \(--random-share\) must be in \[0, 1\], got 1.5"):
+        gate_effect.play_every_gate(input_cfg, ckpt, episodes=1, random_share=1.5)
 
 
 def test_a_policy_without_communication_plays_the_same_episodes_under_every_gate():
@@ -67,5 +88,5 @@ def test_a_policy_without_communication_plays_the_same_episodes_under_every_gate
     input_cfg, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_nocomm_config.py', n_agent=4)
     rows = table_cells(gate_effect.gate_effect_table(input_cfg, ckpt, episodes=3))
     for metric in ('eval_return', 'occupied_landmarks', 'collisions', 'mean_distance'):
-        assert len(set(rows[metric][:3])) == 1
-        assert all(cell.startswith('+0 ± 0;') for cell in rows[metric][3:])
+        assert len(set(rows[metric][:len(gate_effect.GATES)])) == 1
+        assert all(cell.startswith('+0 ± 0;') for cell in rows[metric][len(gate_effect.GATES):])
