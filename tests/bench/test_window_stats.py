@@ -55,6 +55,22 @@ def test_each_window_tests_the_first_policy_against_the_others_over_the_seeds(tm
     assert rows[-1][1].startswith(', '.join(f'{v:.3g}' for v in talk))
 
 
+def test_skipped_steps_leave_the_rise_out_and_one_window_can_cover_the_rest(tmp_path):
+    # 'talk' rises later than 'silent' and ends 0.1 above it: over the plateau after 100 env steps it is ahead
+    for seed in range(3):
+        write_cell(tmp_path, 'talk', seed, [0.0, 0.0, 0.0, 0.6, 0.6 + 0.01 * seed, 0.6, 0.6 + 0.01 * seed])
+        write_cell(tmp_path, 'silent', seed, [0.0, 0.9, 0.9, 0.5, 0.5 + 0.01 * seed, 0.5, 0.5 + 0.01 * seed])
+    lines = window_stats.window_table(str(tmp_path), ['talk', 'silent'], 'occupied', 200, skip=100)
+    assert '1 windows' in lines[0]
+    (row,) = parse_rows(lines)
+    assert row[0] == '100-300'
+    talk = [np.mean([0.6, 0.6 + 0.01 * seed, 0.6, 0.6 + 0.01 * seed]) for seed in range(3)]
+    expected = window_stats.welch(talk, [value - 0.1 for value in talk])
+    assert row[3] == f"{expected['t']:.2f}, {expected['p']:.3f}" and expected['t'] > 0
+    with pytest.raises(ValueError, match=r'--skip must be in \[0, 300\) env steps'):
+        window_stats.window_table(str(tmp_path), ['talk', 'silent'], 'occupied', 200, skip=300)
+
+
 def test_one_seed_has_no_test_and_a_missing_policy_is_named(tmp_path):
     write_cell(tmp_path, 'talk', 0, [0.0] * 7)
     write_cell(tmp_path, 'silent', 0, [0.0] * 7)
