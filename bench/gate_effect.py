@@ -2,9 +2,9 @@
 Overview:
     What the trained gate is worth to the task, layout by layout. It plays the same greedy episodes of one checkpoint
     (episode k on the evaluator's layout of seed + k) three times: with the attention unit as trained, with the gate
-    closed (no agent initiates) and open (every agent initiates), as ``ding-atoc eval --gate`` does, and a fourth time
-    with a random gate: as many initiators as the learned gate opened, drawn at random (``--random-share`` sets
-    another rate). It prints each task metric's mean per gate with the paired differences learned - closed, open -
+    closed (no agent initiates) and open (every agent initiates), and a fourth time with a random gate: as many
+    initiators as the learned gate opened, drawn at random (``--random-share`` sets another rate), as
+    ``ding-atoc eval --gate`` does. It prints each task metric's mean per gate with the paired differences learned - closed, open -
     closed and learned - random: their mean, 95% confidence interval and the paired t-test's p over the episodes.
     The layouts are the same under every gate, so a difference is what the messages change in the trained policy's
     play, not the luck of the layouts drawn; learned - random is what the attention unit's choice of initiators is
@@ -20,10 +20,10 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from scipy import stats
 
 from ding_atoc.entry.evaluate import EpisodeResults, load_trained_policy, play_episodes
+from ding_atoc.model.gate import RandomGate
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
 from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
@@ -54,37 +54,18 @@ def paired_difference(first: Sequence[float], second: Sequence[float]) -> Dict[s
                 p=float(stats.ttest_rel(first, second).pvalue))
 
 
-def check_share(share: float) -> None:
-    """The random gate's initiator rate is a probability."""
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(f"the random gate's share (--random-share) must be in [0, 1], got {share}")
-
-
-def draw_initiators_at_random(model: torch.nn.Module, share: float, seed: int) -> None:
-    """Overrule the attention unit of an ATOC ``model``: at every decision each agent's p_i is 1 with probability
-    ``share`` and 0 otherwise, independently, so the threshold makes initiators at random at that rate (the
-    groups are still built as the model builds them)."""
-    check_share(share)
-    generator = torch.Generator().manual_seed(seed)
-
-    def random_initiator_prob(thought: torch.Tensor) -> torch.Tensor:
-        return (torch.rand(thought.shape[:-1], generator=generator) < share).to(thought.dtype)
-
-    model.compute_initiator_prob = random_initiator_prob
-
-
 def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed: int = 0,
                     random_share: Optional[float] = None) -> Dict[str, EpisodeResults]:
     """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the same
     layouts; the random gate at ``random_share`` (None: the learned gate's initiator share)."""
     if random_share is not None:
-        check_share(random_share)  # before playing the other gates
+        RandomGate(random_share)  # checks the share before the other gates are played
     results = {}
     for gate in GATES:
-        policy, env = load_trained_policy(input_cfg, ckpt, seed, 'learned' if gate == RANDOM else gate)
+        share = None
         if gate == RANDOM:
             share = results['learned'].shares['eval_initiator_share'] if random_share is None else random_share
-            draw_initiators_at_random(policy._model, share, seed)
+        policy, env = load_trained_policy(input_cfg, ckpt, seed, gate, share)
         results[gate] = play_episodes(policy, env, episodes, seed)
     return results
 

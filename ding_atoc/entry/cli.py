@@ -66,8 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument('--episodes', type=int, default=5)
     evaluate.add_argument('--gif', default=None, help='GIF path (default: eval_episode.gif next to the checkpoint)')
     evaluate.add_argument('--gate', default='learned', choices=GATES,
-                          help="the attention unit as trained, or overruled: 'open' (every agent initiates) or "
-                               "'closed' (none does), to measure what communication is worth to the trained policy")
+                          help="the attention unit as trained, or overruled: 'open' (every agent initiates), "
+                               "'closed' (none does) or 'random' (each initiates with probability --random-share), to "
+                               "measure what communication is worth to the trained policy")
+    evaluate.add_argument('--random-share', type=float, default=None, metavar='P',
+                          help="with --gate random: the initiator rate in [0, 1] (e.g. the learned gate's "
+                               "eval_initiator_share, to measure what its choice of initiators is worth)")
     return parser
 
 
@@ -111,7 +115,7 @@ def _run(args: argparse.Namespace) -> None:
         from .evaluate import evaluate
         gif = args.gif or os.path.join(os.path.dirname(os.path.abspath(args.ckpt)), 'eval_episode.gif')
         metrics = evaluate((main_config, create_config), args.ckpt, seed=args.seed, episodes=args.episodes,
-                           gif_path=gif, gate=args.gate)
+                           gif_path=gif, gate=args.gate, random_share=args.random_share)
         print(format_summary({**metrics, 'gif': gif}), flush=True)
         print(json.dumps(metrics))
 

@@ -12,6 +12,7 @@ from ding.envs import get_vec_env_setting
 from ding.policy import create_policy
 from ding.utils import set_pkg_seed
 
+from ..model.gate import RandomGate
 from ..model.grouping import NO_AGENT
 from ..policy.atoc import SATURATED_ACTION
 from .checkpoint import load_checkpoint, load_policy_state, run_identity
@@ -20,7 +21,7 @@ from .validation import check_config, check_positive_int
 
 
 #: What ``evaluate(gate=...)`` does with the attention unit's decisions.
-GATES = ('learned', 'open', 'closed')
+GATES = ('learned', 'open', 'closed', 'random')
 #: Share of the continuous action components beyond ``SATURATED_ACTION`` in magnitude over the evaluation: near 1, a
 #: DDPG-family actor sits at the action bound (its Tanh saturated), where its gradient vanishes.
 ACTION_SATURATED_SHARE = 'eval_action_saturated_share'
@@ -41,6 +42,7 @@ def evaluate(
         episodes: int = 5,
         gif_path: Optional[str] = None,
         gate: str = 'learned',
+        random_share: Optional[float] = None,
 ) -> Dict[str, float]:
     """
     Overview:
@@ -55,17 +57,21 @@ def evaluate(
         - episodes (:obj:`int`): episodes to play.
         - gif_path (:obj:`Optional[str]`): where to write the GIF of the first episode (None: no GIF).
         - gate (:obj:`str`): one of ``GATES``: ``'learned'`` (as trained), ``'open'`` (every agent initiates at \
-            every decision, the ``initiate_all`` ablation's rule) or ``'closed'`` (no agent initiates).
+            every decision, the ``initiate_all`` ablation's rule), ``'closed'`` (no agent initiates) or ``'random'`` \
+            (each agent initiates with probability ``random_share`` at each decision, whatever the attention unit \
+            says: what its choice of initiators is worth beyond their number).
+        - random_share (:obj:`Optional[float]`): the random gate's initiator rate in [0, 1] (only, and needed, \
+            with ``gate='random'``).
     Returns:
         - metrics (:obj:`Dict[str, float]`): mean over episodes of the return and the task's metrics.
     """
     check_positive_int('episodes (--episodes)', episodes)
-    policy, env = load_trained_policy(input_cfg, ckpt, seed, gate)
+    policy, env = load_trained_policy(input_cfg, ckpt, seed, gate, random_share)
     return play_episodes(policy, env, episodes, seed, gif_path).means()
 
 
 def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
-                        gate: str = 'learned') -> Tuple[Any, Any]:
+                        gate: str = 'learned', random_share: Optional[float] = None) -> Tuple[Any, Any]:
     """
     Overview:
         The policy of a checkpoint, with its gate as ``evaluate``'s ``gate`` says, and one env of the config's
@@ -75,6 +81,10 @@ def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
     """
     if gate not in GATES:
         raise ValueError(f"--gate must be one of {GATES}, got {gate!r}")
+    random_gate = None if random_share is None else RandomGate(random_share, seed)  # checks the share early
+    if (gate == 'random') != (random_gate is not None):
+        raise ValueError(f"--random-share is the random gate's initiator rate: give it with --gate random and only "
+                         f"then (got --gate {gate}, --random-share {random_share})")
     main_config, create_config = input_cfg
     check_config(main_config, create_config)
     state = load_checkpoint(ckpt)
@@ -85,13 +95,15 @@ def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
     policy = create_policy(cfg.policy, enable_field=['learn', 'eval'])
     load_policy_state(policy, state, ckpt, run_identity(main_config, create_config, seed))
     if gate != 'learned':
-        overrule_gate(policy._model, gate)
+        overrule_gate(policy._model, gate, random_gate)
     return policy, env_fn(evaluator_cfgs[0])
 
 
-def overrule_gate(model: torch.nn.Module, gate: str) -> None:
-    """Open or close the gate of an ATOC model whatever its attention unit says (see ``evaluate``)."""
-    attribute, value = ('initiate_all', True) if gate == 'open' else ('communication', False)
+def overrule_gate(model: torch.nn.Module, gate: str, random_gate: Optional[RandomGate] = None) -> None:
+    """Open or close the gate of an ATOC model whatever its attention unit says, or have ``random_gate`` draw the
+    initiators (see ``evaluate``)."""
+    attribute, value = {'open': ('initiate_all', True), 'closed': ('communication', False),
+                        'random': ('random_gate', random_gate)}[gate]
     if not hasattr(model, attribute):
         raise ValueError(f"--gate {gate} needs a model with ATOC's gate rule {attribute!r}; "
                          f"{type(model).__name__} has none")

@@ -13,6 +13,7 @@ from ding.utils import MODEL_REGISTRY
 
 from ..obs_keys import AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
 from .channel import AttentionChannel, BiLSTMChannel, integrate_groups
+from .gate import RandomGate, decide_initiators
 from .grouping import communication_structure, field_by_distance, group_members
 
 
@@ -109,6 +110,8 @@ class DingATOC(nn.Module):
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.critic_use_global_state = communication, critic_use_global_state
         self.initiate_all = initiate_all
+        #: A ``RandomGate`` overrules the attention unit when set (``ding-atoc eval --gate random``).
+        self.random_gate: Optional[RandomGate] = None
         self.global_obs_shape = global_obs_shape
         self.critic_field_obs = critic_field_obs
         self.channel_max_rounds = channel_max_rounds
@@ -162,7 +165,8 @@ class DingATOC(nn.Module):
     def compute_structure(self, inputs: Dict, explore: bool = False) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            Decide who initiates (sampled from Bernoulli(p_i) when ``explore``, else p_i > threshold) and build
+            Decide who initiates (sampled from Bernoulli(p_i) when ``explore``, else p_i > threshold, unless a gate
+            rule of ``decide_initiators`` overrules the attention unit) and build
             the groups inside the observable fields given by ``obs['agent_distance']``; without that key the
             distances between thoughts stand in, every agent seeing every other.
         Arguments:
@@ -180,14 +184,7 @@ class DingATOC(nn.Module):
         with torch.no_grad():
             thought = inputs['thought'] if 'thought' in inputs else self.thought(obs)
             prob = self.compute_initiator_prob(thought)
-            if not self.communication:
-                initiator = torch.zeros_like(prob, dtype=torch.bool)
-            elif self.initiate_all:
-                initiator = torch.ones_like(prob, dtype=torch.bool)
-            elif explore:
-                initiator = torch.bernoulli(prob).bool()
-            else:
-                initiator = prob > self.initiator_threshold
+            initiator = decide_initiators(self, prob, explore_prob=prob if explore else None)
             if AGENT_DISTANCE in obs:
                 distance = self._agent_distance(obs)
             else:

@@ -29,6 +29,7 @@ from ding.utils import MODEL_REGISTRY
 
 from ..obs_keys import ACTION_MASK, AGENT_DISTANCE, AGENT_STATE, GLOBAL_STATE
 from .channel import BiLSTMChannel, integrate_groups
+from .gate import RandomGate, decide_initiators
 from .grouping import NO_AGENT, communication_structure, group_members
 
 #: Observation keys of the communication structure an action was taken with (added to a transition's ``obs`` by
@@ -175,6 +176,8 @@ class ATOCMAVAC(nn.Module):
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.gate_learning, self.broadcast_action = communication, gate_learning, broadcast_action
         self.channel, self.initiate_all, self.gate_epsilon = channel, initiate_all, float(gate_epsilon)
+        #: A ``RandomGate`` overrules the gate when set (``ding-atoc eval --gate random``).
+        self.random_gate: Optional[RandomGate] = None
         self.gate_init_prob = gate_init_prob
         activation = nn.ReLU()
 
@@ -276,7 +279,8 @@ class ATOCMAVAC(nn.Module):
         """
         Overview:
             Who initiates (Bernoulli(q_i) when ``sample``, see ``sampled_gate_log_prob``, else p_i >
-            ``initiator_threshold``; nobody without communication, everybody with ``initiate_all``) and ATOC's
+            ``initiator_threshold``; nobody without communication, everybody with ``initiate_all``, a random draw
+            with ``random_gate``: ``decide_initiators``) and ATOC's
             groups inside the observable fields of ``inputs['agent_distance']``; without that key the distances
             between thoughts stand in, every agent seeing every other.
         Returns:
@@ -284,15 +288,8 @@ class ATOCMAVAC(nn.Module):
                 ``group_round`` (B, A), as ``communication_structure`` gives them.
         """
         with torch.no_grad():
-            prob = torch.sigmoid(gate_logit)
-            if not self.communication:
-                initiator = torch.zeros_like(prob, dtype=torch.bool)
-            elif self.initiate_all:
-                initiator = torch.ones_like(prob, dtype=torch.bool)
-            elif sample:
-                initiator = torch.bernoulli(self.sampled_gate_log_prob(gate_logit)[..., 1].exp()).bool()
-            else:
-                initiator = prob > self.initiator_threshold
+            explore_prob = self.sampled_gate_log_prob(gate_logit)[..., 1].exp() if sample else None
+            initiator = decide_initiators(self, torch.sigmoid(gate_logit), explore_prob)
             if AGENT_DISTANCE in inputs:
                 distance = self._agent_distance(inputs, thought.shape[1])
             else:
