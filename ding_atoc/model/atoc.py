@@ -33,7 +33,8 @@ class DingATOC(nn.Module):
 
         - ``compute_structure``: thoughts, initiator probabilities, who initiates, and the groups;
         - ``compute_actor``: actions for a given communication structure (with and without communication);
-        - ``compute_critic``: Q(o_i, a_i) of every agent (optionally with the global state);
+        - ``compute_critic``: Q(o_i, a_i) of every agent (optionally with the global state, or the observations and
+          actions of the field);
         - ``compute_initiator_prob``: the attention unit's probability on the (detached) thoughts.
     Interfaces:
         ``__init__``, ``forward``, ``compute_structure``, ``compute_actor``, ``compute_critic``, \
@@ -60,6 +61,7 @@ class DingATOC(nn.Module):
             global_obs_shape: Optional[int] = None,
             critic_use_global_state: bool = False,
             critic_field_obs: int = 0,
+            critic_field_actions: bool = False,
             channel_max_rounds: Optional[int] = None,
     ) -> None:
         """
@@ -86,6 +88,9 @@ class DingATOC(nn.Module):
             - critic_field_obs (:obj:`int`): the critic also reads the local observations of this many agents of \
                 agent i's observable field, nearest first (zeros where the field holds fewer): what i's messages \
                 can be about, so Q can value them, at a width independent of the team size. 0: Q(o_i, a_i).
+            - critic_field_actions (:obj:`bool`): the critic also reads the actions of those ``critic_field_obs`` \
+                agents (same slots): what i's neighbours do, which messages can coordinate and a critic that sees \
+                only their observations cannot tell apart. Needs ``critic_field_obs`` > 0.
             - channel_max_rounds (:obj:`Optional[int]`): serial channel rounds run per forward with static shapes \
                 (for CUDA graphs); None: as many as each structure needs (compact batches, \
                 one read of the round sizes per forward).
@@ -106,6 +111,9 @@ class DingATOC(nn.Module):
         if channel_max_rounds is not None:
             _check_positive_int('model.channel_max_rounds', channel_max_rounds)
         _check_positive_int('model.critic_field_obs', critic_field_obs, minimum=0)
+        if critic_field_actions and not critic_field_obs:
+            raise ValueError("model.critic_field_actions=True needs model.critic_field_obs > 0 (the field agents "
+                             "whose actions Q reads)")
         self.obs_shape, self.action_shape, self.n_agent = obs_shape, action_shape, n_agent
         self.group_size, self.initiator_threshold = group_size, initiator_threshold
         self.communication, self.critic_use_global_state = communication, critic_use_global_state
@@ -113,7 +121,7 @@ class DingATOC(nn.Module):
         #: A ``RandomGate`` overrules the attention unit when set (``ding-atoc eval --gate random``).
         self.random_gate: Optional[RandomGate] = None
         self.global_obs_shape = global_obs_shape
-        self.critic_field_obs = critic_field_obs
+        self.critic_field_obs, self.critic_field_actions = critic_field_obs, critic_field_actions
         self.channel_max_rounds = channel_max_rounds
 
         encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
@@ -122,7 +130,7 @@ class DingATOC(nn.Module):
         # ``actor`` holds everything the DDPG actor loss trains: mu_I, the channel and mu_II.
         self.actor = nn.ModuleDict({'encoder': encoder, 'channel': CHANNELS[channel](thought_size), 'head': head})
         critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0) + \
-            critic_field_obs * obs_shape
+            critic_field_obs * obs_shape + (critic_field_obs * action_shape if critic_field_actions else 0)
         self.critic = _mlp(critic_in, critic_hidden_size, 1, 3, output_activation=False)
         self.attention_unit = _mlp(thought_size, attention_hidden_size, 1, 2, output_activation=False)
 
@@ -266,7 +274,9 @@ class DingATOC(nn.Module):
     def compute_critic(self, inputs: Dict) -> Dict[str, torch.Tensor]:
         """
         Overview:
-            Q(o_i, a_i) of every agent, with the global state appended when ``critic_use_global_state``.
+            Q(o_i, a_i) of every agent, with the global state appended when ``critic_use_global_state``, the
+            observations of i's ``critic_field_obs`` nearest field agents when that is above 0, and their actions
+            (from ``action``) with ``critic_field_actions``.
         Arguments:
             - inputs (:obj:`Dict`): ``obs`` and ``action``.
         Returns:
@@ -287,7 +297,10 @@ class DingATOC(nn.Module):
         if self.critic_use_global_state:
             features.append(self._global_state(obs, agent_state))
         if self.critic_field_obs:
-            features.append(self._field_observations(obs, agent_state))
+            slots = self._field_slots(obs)
+            features.append(self._gather_field(agent_state, *slots))
+            if self.critic_field_actions:
+                features.append(self._gather_field(action.to(agent_state.dtype), *slots))
         hidden = self.critic[:-1](torch.cat(features, dim=-1))
         # Q's output layer runs in fp32 even under mixed precision: the TD target is built from it.
         with torch.autocast(device_type=hidden.device.type, enabled=False):
@@ -317,24 +330,33 @@ class DingATOC(nn.Module):
             )
         return distance.float()
 
-    def _field_observations(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:
+    def _field_slots(self, obs: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """
         Overview:
-            For every agent i, the local observations of the ``critic_field_obs`` nearest agents of its observable
-            field (finite ``agent_distance``, i itself excluded), ties by index; zeros in the slots the field does
-            not fill.
+            For every agent i, the ``critic_field_obs`` nearest agents of its observable field (finite
+            ``agent_distance``, i itself excluded; ties by index) and whether each is in the field at all.
         Shapes:
-            - agent_state: :math:`(B, A, D)`
-            - output: :math:`(B, A, critic_field_obs * D)`
+            - output: ``nearest`` (long) and ``seen`` (bool), :math:`(B, A, min(critic_field_obs, A - 1))`
         """
         in_field, by_distance = field_by_distance(self._agent_distance(obs))
-        batch, n_agent, width = agent_state.shape
-        count = min(self.critic_field_obs, n_agent - 1)
-        nearest = by_distance[..., :count]  # (B, A, count)
-        seen = torch.gather(agent_state, 1, nearest.reshape(batch, n_agent * count, 1).expand(-1, -1, width))
-        seen = seen.reshape(batch, n_agent, count, width) * in_field.gather(2, nearest).unsqueeze(-1)
-        slots = seen.new_zeros(batch, n_agent, self.critic_field_obs, width)  # a team smaller than the slots
-        slots[:, :, :count] = seen
+        nearest = by_distance[..., :min(self.critic_field_obs, in_field.shape[1] - 1)]
+        return nearest, in_field.gather(2, nearest)
+
+    def _gather_field(self, values: torch.Tensor, nearest: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
+        """
+        Overview:
+            Per agent i, the rows of ``values`` of its field agents (``_field_slots``) side by side; zeros in the
+            slots the field does not fill.
+        Shapes:
+            - values: :math:`(B, A, W)`
+            - output: :math:`(B, A, critic_field_obs * W)`
+        """
+        batch, n_agent, width = values.shape
+        count = nearest.shape[-1]
+        rows = torch.gather(values, 1, nearest.reshape(batch, n_agent * count, 1).expand(-1, -1, width))
+        rows = rows.reshape(batch, n_agent, count, width) * seen.unsqueeze(-1)
+        slots = rows.new_zeros(batch, n_agent, self.critic_field_obs, width)  # a team smaller than the slots
+        slots[:, :, :count] = rows
         return slots.reshape(batch, n_agent, self.critic_field_obs * width)
 
     def _global_state(self, obs: Dict[str, torch.Tensor], agent_state: torch.Tensor) -> torch.Tensor:

@@ -94,6 +94,10 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             # (int) Q also reads the local observations of this many nearest agents of agent i's observable field
             # (what its messages can be about; zeros where the field holds fewer). 0: the paper's Q(o_i, a_i).
             critic_field_obs=0,
+            # (bool) Q also reads the actions of those critic_field_obs agents (needs critic_field_obs > 0): what the
+            # neighbours do, which messages can coordinate. Q of the actor loss then reads the neighbours' current
+            # actions too, so each agent's action also follows its neighbours' Q.
+            critic_field_actions=False,
         ),
         learn=dict(
             # (int) Gradient steps after each collection.

@@ -128,32 +128,40 @@ def test_global_state_critic():
         model.compute_critic({'obs': obs, 'action': action})
 
 
+@pytest.mark.parametrize('field_actions', [False, True], ids=['observations', 'observations_and_actions'])
 @pytest.mark.parametrize('n_agent,field,slots', [(5, 2, 2), (5, 1, 2), (3, 2, 4), (6, 0, 1)])
-def test_field_critic_reads_the_observations_of_its_nearest_field_agents_only(n_agent, field, slots):
-    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=1, critic_field_obs=slots)
+def test_field_critic_reads_its_nearest_field_agents_only(n_agent, field, slots, field_actions):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=1, critic_field_obs=slots,
+                     critic_field_actions=field_actions)
     obs = random_obs(n_agent, 6, batch=2, field=field + 1)  # field + 1 finite a row, the diagonal among them or not
     distance = obs['agent_distance']
     distance.diagonal(dim1=1, dim2=2).fill_(0.0)  # as near as can be, and still not in the own field
     in_field = torch.isfinite(distance) & ~torch.eye(n_agent, dtype=torch.bool)
     agent_state = obs['agent_state'].requires_grad_(True)
-    q_value = model.compute_critic({'obs': obs, 'action': torch.zeros(2, n_agent, 2)})['q_value']
+    action = torch.randn(2, n_agent, 2, requires_grad=True)
+    q_value = model.compute_critic({'obs': obs, 'action': action})['q_value']
     for agent in range(n_agent):
-        grad, = torch.autograd.grad(q_value[0, agent], agent_state, retain_graph=True)
-        read = grad[0].abs().sum(-1) > 0
+        state_grad, action_grad = torch.autograd.grad(q_value[0, agent], (agent_state, action), retain_graph=True)
         nearest = distance[0, agent].masked_fill(~in_field[0, agent], float('inf')).argsort(stable=True)
         expected = torch.zeros(n_agent, dtype=torch.bool)
-        expected[agent] = True
         expected[nearest[:min(slots, int(in_field[0, agent].sum()))]] = True
-        assert torch.equal(read, expected), agent
-        assert grad[1].abs().sum() == 0  # samples stay apart
+        own = torch.zeros(n_agent, dtype=torch.bool)
+        own[agent] = True
+        assert torch.equal(state_grad[0].abs().sum(-1) > 0, expected | own), agent
+        # its own action always; the field agents' actions only when it reads them
+        assert torch.equal(action_grad[0].abs().sum(-1) > 0, (expected if field_actions else own) | own), agent
+        assert state_grad[1].abs().sum() == 0 and action_grad[1].abs().sum() == 0  # samples stay apart
 
 
-def test_field_critic_without_field_agents_reads_zeros_in_their_slots():
-    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=1, critic_field_obs=2)
+@pytest.mark.parametrize('field_actions', [False, True], ids=['observations', 'observations_and_actions'])
+def test_field_critic_without_field_agents_reads_zeros_in_their_slots(field_actions):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=1, critic_field_obs=2,
+                     critic_field_actions=field_actions)
     obs = random_obs(4, 6, batch=3, field=1)
     alone = {**obs, 'agent_distance': torch.full((3, 4, 4), float('inf'))}
     action = torch.randn(3, 4, 2)
-    widened = torch.cat([obs['agent_state'], action, torch.zeros(3, 4, 12)], dim=-1)
+    slots = 2 * 6 + (2 * 2 if field_actions else 0)  # two field agents' observations (and actions)
+    widened = torch.cat([obs['agent_state'], action, torch.zeros(3, 4, slots)], dim=-1)
     torch.testing.assert_close(model.compute_critic({'obs': alone, 'action': action})['q_value'],
                                model.critic(widened).squeeze(-1))
 
@@ -187,6 +195,7 @@ def test_attention_channel_ignores_absent_members_and_their_content():
     (dict(critic_use_global_state=True), 'global_obs_shape'),
     (dict(channel='gru'), 'model.channel must be one of'),
     (dict(critic_field_obs=-1), 'critic_field_obs must be an integer >= 0'),
+    (dict(critic_field_actions=True), 'critic_field_actions=True needs model.critic_field_obs > 0'),
 ])
 def test_inconsistent_config_fails_at_construction(kwargs, message):
     arguments = dict(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
