@@ -102,6 +102,9 @@ def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
 def overrule_gate(model: torch.nn.Module, gate: str, random_gate: Optional[RandomGate] = None) -> None:
     """Open or close the gate of an ATOC model whatever its attention unit says, or have ``random_gate`` draw the
     initiators (see ``evaluate``)."""
+    if (gate == 'random') != (random_gate is not None):
+        raise ValueError(f"overrule_gate: a RandomGate goes with gate 'random' and only with it (got gate {gate!r}, "
+                         f"random_gate {random_gate!r})")
     attribute, value = {'open': ('initiate_all', True), 'closed': ('communication', False),
                         'random': ('random_gate', random_gate)}[gate]
     if not hasattr(model, attribute):
