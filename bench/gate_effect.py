@@ -4,11 +4,11 @@ Overview:
     (episode k on the evaluator's layout of seed + k) three times: with the attention unit as trained, with the gate
     closed (no agent initiates) and open (every agent initiates), and a fourth time with a random gate: as many
     initiators as the learned gate opened, drawn at random (``--random-share`` sets another rate), as
-    ``ding-atoc eval --gate`` does. It prints each task metric's mean per gate with the paired differences learned - closed, open -
-    closed and learned - random: their mean, 95% confidence interval and the paired t-test's p over the episodes.
-    The layouts are the same under every gate, so a difference is what the messages change in the trained policy's
-    play, not the luck of the layouts drawn; learned - random is what the attention unit's choice of initiators is
-    worth beyond their number.
+    ``ding-atoc eval --gate`` does. It prints each task metric's mean per gate with the paired differences
+    learned - closed, open - closed and learned - random: their mean, 95% confidence interval and the paired
+    t-test's p over the episodes. The layouts are the same under every gate, so a difference is what the messages
+    change in the trained policy's play, not the luck of the layouts drawn; learned - random is what the attention
+    unit's choice of initiators is worth beyond their number.
 
 Usage:
     python bench/gate_effect.py -c configs/cooperative_navigation/ding_atoc_paper_config.py \\
@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from ding_atoc.entry.evaluate import EpisodeResults, load_trained_policy, play_episodes
-from ding_atoc.model.gate import RandomGate
+from ding_atoc.model.gate import check_share
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
 from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
@@ -59,7 +59,7 @@ def play_every_gate(input_cfg: Tuple[dict, dict], ckpt: str, episodes: int, seed
     """Per gate of ``GATES``: each episode's metrics and the shares over them (``play_episodes``), on the same
     layouts; the random gate at ``random_share`` (None: the learned gate's initiator share)."""
     if random_share is not None:
-        RandomGate(random_share)  # checks the share before the other gates are played
+        check_share(random_share)  # before the other gates are played
     results = {}
     for gate in GATES:
         share = None

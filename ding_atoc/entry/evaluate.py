@@ -81,10 +81,8 @@ def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
     """
     if gate not in GATES:
         raise ValueError(f"--gate must be one of {GATES}, got {gate!r}")
-    random_gate = None if random_share is None else RandomGate(random_share, seed)  # checks the share early
-    if (gate == 'random') != (random_gate is not None):
-        raise ValueError(f"--random-share is the random gate's initiator rate: give it with --gate random and only "
-                         f"then (got --gate {gate}, --random-share {random_share})")
+    random_gate = None if random_share is None else RandomGate(random_share, seed)
+    check_gate_pairing(gate, random_gate)  # before the checkpoint is read
     main_config, create_config = input_cfg
     check_config(main_config, create_config)
     state = load_checkpoint(ckpt)
@@ -99,12 +97,18 @@ def load_trained_policy(input_cfg: Tuple[dict, dict], ckpt: str, seed: int = 0,
     return policy, env_fn(evaluator_cfgs[0])
 
 
+def check_gate_pairing(gate: str, random_gate: Optional[RandomGate]) -> None:
+    """A random gate (its share, ``--random-share``) goes with ``gate='random'`` and only with it."""
+    if (gate == 'random') != (random_gate is not None):
+        share = None if random_gate is None else random_gate.share
+        raise ValueError(f"--random-share is the random gate's initiator rate: give it with --gate random and only "
+                         f"then (got --gate {gate}, --random-share {share})")
+
+
 def overrule_gate(model: torch.nn.Module, gate: str, random_gate: Optional[RandomGate] = None) -> None:
     """Open or close the gate of an ATOC model whatever its attention unit says, or have ``random_gate`` draw the
     initiators (see ``evaluate``)."""
-    if (gate == 'random') != (random_gate is not None):
-        raise ValueError(f"overrule_gate: a RandomGate goes with gate 'random' and only with it (got gate {gate!r}, "
-                         f"random_gate {random_gate!r})")
+    check_gate_pairing(gate, random_gate)
     attribute, value = {'open': ('initiate_all', True), 'closed': ('communication', False),
                         'random': ('random_gate', random_gate)}[gate]
     if not hasattr(model, attribute):

@@ -10,6 +10,12 @@ from typing import Optional
 import torch
 
 
+def check_share(share: float) -> None:
+    """A random gate's initiator rate must be a probability."""
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"the random gate's share (--random-share) must be in [0, 1], got {share}")
+
+
 class RandomGate:
     """
     Overview:
@@ -21,8 +27,7 @@ class RandomGate:
     """
 
     def __init__(self, share: float, seed: int = 0) -> None:
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"the random gate's share (--random-share) must be in [0, 1], got {share}")
+        check_share(share)
         self.share = float(share)
         self.generator = torch.Generator().manual_seed(seed)
 

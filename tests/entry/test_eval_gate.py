@@ -43,7 +43,7 @@ def test_eval_measures_a_trained_policy_with_its_gate_as_learned_open_closed_and
 def test_a_gate_the_model_cannot_overrule_or_an_unknown_one_is_named():
     with pytest.raises(ValueError, match="--gate open needs a model with ATOC's gate rule 'initiate_all'"):
         overrule_gate(torch.nn.Linear(2, 2), 'open')
-    with pytest.raises(ValueError, match="a RandomGate goes with gate 'random' and only with it"):
+    with pytest.raises(ValueError, match='give it with --gate random and only then'):
         overrule_gate(torch.nn.Linear(2, 2), 'random')
     with pytest.raises(SystemExit):  # argparse: invalid choice
         main(['eval', '-c', DEFAULT_CONFIG, '--ckpt', 'x.pth.tar', '--gate', 'ajar'])
