@@ -71,8 +71,7 @@ class CommunicationRecorder:
         member = group_members(torch.as_tensor(output['group']).unsqueeze(0))[0]
         if not member.any():
             return
-        change, size, gain, random_gain, value = self._effect_on_members(obs, torch.as_tensor(output['action']),
-                                                                         member)
+        change, size, gain, random_gain, value = self._effect_on_members(obs, output, member)
         sums['members'] += float(member.sum())
         sums['action_change'] += change
         sums['action_size'] += size
@@ -82,19 +81,27 @@ class CommunicationRecorder:
         sums['random_gain_size'] += random_gain.abs().sum().item()
         sums['value_size'] += value
 
-    def _effect_on_members(self, obs: Dict[str, np.ndarray], action: torch.Tensor,
+    def _effect_on_members(self, obs: Dict[str, np.ndarray], output: Dict[str, Any],
                            member: torch.Tensor) -> Tuple[float, float, torch.Tensor, torch.Tensor, float]:
         """Sums over the members of ||a with - a without|| and ||a with||, each member's dQ and the control's, and
-        the sum of |Q with|."""
+        the sum of |Q with|. The actor is replayed on the step's structure: the greedy action played, and the
+        integrated thoughts a critic may read."""
         batch = {key: torch.as_tensor(value, dtype=torch.float32).unsqueeze(0) for key, value in obs.items()}
-        action = action.float().unsqueeze(0)
+        # The structure and, with late messages, what they were computed from: the step's actor exactly.
+        arrived = {key: torch.as_tensor(value).unsqueeze(0) for key, value in output.items() if key != 'action'}
         with torch.no_grad():
-            q_value = self.model.q_with_and_without_communication(batch, action, self.model.thought(batch))
+            actor = self.model.compute_actor({'obs': batch, **arrived})
+            action = actor['action']
+            q_value = self.model.q_with_and_without_communication(batch, actor)
             action_without = q_value['action_without']
             change = (action - action_without).norm(dim=-1, keepdim=True)
             direction = torch.randn(action_without.shape, generator=self.generator)
             moved = (action_without + change * direction / direction.norm(dim=-1, keepdim=True)).clamp(-1.0, 1.0)
-            q_moved = self.model.compute_critic({'obs': batch, 'action': moved})['q_value']
+            q_moved = self.model.compute_critic({
+                'obs': batch,
+                'action': moved,
+                'integrated_thought': actor['integrated_thought']
+            })['q_value']
         q_with, q_without = q_value['q_with'][0][member], q_value['q_without'][0][member]
         return (change[0, :, 0][member].sum().item(), action[0].norm(dim=-1)[member].sum().item(), q_with - q_without,
                 q_moved[0][member] - q_without, q_with.abs().sum().item())

@@ -34,7 +34,7 @@ class DingATOC(nn.Module):
         - ``compute_structure``: thoughts, initiator probabilities, who initiates, and the groups;
         - ``compute_actor``: actions for a given communication structure (with and without communication);
         - ``compute_critic``: Q(o_i, a_i) of every agent (optionally with the global state, or the observations and
-          actions of the field);
+          actions of the field, or the integrated thought);
         - ``compute_initiator_prob``: the attention unit's probability on the (detached) thoughts.
     Interfaces:
         ``__init__``, ``forward``, ``compute_structure``, ``compute_actor``, ``compute_critic``, \
@@ -62,6 +62,7 @@ class DingATOC(nn.Module):
             critic_use_global_state: bool = False,
             critic_field_obs: int = 0,
             critic_field_actions: bool = False,
+            critic_integrated_thought: bool = False,
             channel_max_rounds: Optional[int] = None,
     ) -> None:
         """
@@ -91,6 +92,10 @@ class DingATOC(nn.Module):
             - critic_field_actions (:obj:`bool`): the critic also reads the actions of those ``critic_field_obs`` \
                 agents (same slots): what i's neighbours do, which messages can coordinate and a critic that sees \
                 only their observations cannot tell apart. Needs ``critic_field_obs`` > 0.
+            - critic_integrated_thought (:obj:`bool`): the critic also reads agent i's integrated thought h~_i \
+                (detached: Q does not train mu_I or the channel), what i knows after its group's messages, so \
+                argmax_a Q can depend on them; Q(o_i, a_i) alone is blind to them and its gradient pulls every \
+                actor to the same action whatever the messages say.
             - channel_max_rounds (:obj:`Optional[int]`): serial channel rounds run per forward with static shapes \
                 (for CUDA graphs); None: as many as each structure needs (compact batches, \
                 one read of the round sizes per forward).
@@ -122,6 +127,7 @@ class DingATOC(nn.Module):
         self.random_gate: Optional[RandomGate] = None
         self.global_obs_shape = global_obs_shape
         self.critic_field_obs, self.critic_field_actions = critic_field_obs, critic_field_actions
+        self.thought_size, self.critic_integrated_thought = thought_size, critic_integrated_thought
         self.channel_max_rounds = channel_max_rounds
 
         encoder = _mlp(obs_shape, encoder_hidden_size, thought_size, encoder_layer_num, output_activation=True)
@@ -130,7 +136,8 @@ class DingATOC(nn.Module):
         # ``actor`` holds everything the DDPG actor loss trains: mu_I, the channel and mu_II.
         self.actor = nn.ModuleDict({'encoder': encoder, 'channel': CHANNELS[channel](thought_size), 'head': head})
         critic_in = obs_shape + action_shape + (global_obs_shape if critic_use_global_state else 0) + \
-            critic_field_obs * obs_shape + (critic_field_obs * action_shape if critic_field_actions else 0)
+            critic_field_obs * obs_shape + (critic_field_obs * action_shape if critic_field_actions else 0) + \
+            (thought_size if critic_integrated_thought else 0)
         self.critic = _mlp(critic_in, critic_hidden_size, 1, 3, output_activation=False)
         self.attention_unit = _mlp(thought_size, attention_hidden_size, 1, 2, output_activation=False)
 
@@ -253,21 +260,30 @@ class DingATOC(nn.Module):
         preactivation = mlp(torch.cat([thought, integrated], dim=-1))
         return preactivation, tanh(preactivation)
 
-    def q_with_and_without_communication(self, obs: Dict[str, torch.Tensor], action: torch.Tensor,
-                                         thought: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def q_with_and_without_communication(self, obs: Dict[str, torch.Tensor], actor: Dict[str, torch.Tensor]) \
+            -> Dict[str, torch.Tensor]:
         """
         Overview:
             Q(o_i, a_i) with the action taken (messages integrated) and with the action without communication, in
-            one critic pass: the two terms of the attention unit's dQ.
+            one critic pass: the two terms of the attention unit's dQ. A critic that reads the integrated thought
+            reads the same h~_i in both terms: what the messages told, and whether acting on it pays.
+        Arguments:
+            - obs (:obj:`Dict[str, torch.Tensor]`): the observations the actor acted on.
+            - actor (:obj:`Dict[str, torch.Tensor]`): ``compute_actor``'s output on them (``action``, \
+                ``thought``, ``integrated_thought``).
         Returns:
             - output (:obj:`Dict[str, torch.Tensor]`): ``q_with``, ``q_without`` and ``action_without``.
         Shapes:
-            - action: :math:`(B, A, action_shape)`; thought: :math:`(B, A, T)`
+            - actor's action: :math:`(B, A, action_shape)`; its thoughts: :math:`(B, A, T)`
             - q_with, q_without: :math:`(B, A)`; action_without: :math:`(B, A, action_shape)`
         """
-        action_without = self.action_without_communication(thought)
+        action_without = self.action_without_communication(actor['thought'])
         both = {key: torch.cat([value, value]) for key, value in obs.items()}
-        q_value = self.compute_critic({'obs': both, 'action': torch.cat([action, action_without])})['q_value']
+        q_value = self.compute_critic({
+            'obs': both,
+            'action': torch.cat([actor['action'], action_without]),
+            'integrated_thought': torch.cat([actor['integrated_thought']] * 2),
+        })['q_value']
         q_with, q_without = q_value.chunk(2)
         return {'q_with': q_with, 'q_without': q_without, 'action_without': action_without}
 
@@ -276,13 +292,16 @@ class DingATOC(nn.Module):
         Overview:
             Q(o_i, a_i) of every agent, with the global state appended when ``critic_use_global_state``, the
             observations of i's ``critic_field_obs`` nearest field agents when that is above 0, and their actions
-            (from ``action``) with ``critic_field_actions``.
+            (from ``action``) with ``critic_field_actions``, and the integrated thought h~_i with
+            ``critic_integrated_thought``.
         Arguments:
-            - inputs (:obj:`Dict`): ``obs`` and ``action``.
+            - inputs (:obj:`Dict`): ``obs`` and ``action``; ``integrated_thought`` (``compute_actor``'s) when \
+                ``critic_integrated_thought``, ignored otherwise.
         Returns:
             - output (:obj:`Dict[str, torch.Tensor]`): ``q_value``.
         Shapes:
             - action: :math:`(B, A, action_shape)`
+            - integrated_thought: :math:`(B, A, T)`
             - q_value: :math:`(B, A)`
         """
         obs = inputs['obs']
@@ -301,11 +320,27 @@ class DingATOC(nn.Module):
             features.append(self._gather_field(agent_state, *slots))
             if self.critic_field_actions:
                 features.append(self._gather_field(action.to(agent_state.dtype), *slots))
+        if self.critic_integrated_thought:
+            features.append(self._integrated_thought(inputs, agent_state))
         hidden = self.critic[:-1](torch.cat(features, dim=-1))
         # Q's output layer runs in fp32 even under mixed precision: the TD target is built from it.
         with torch.autocast(device_type=hidden.device.type, enabled=False):
             q_value = self.critic[-1](hidden.float())
         return {'q_value': q_value.squeeze(-1)}
+
+    def _integrated_thought(self, inputs: Dict, agent_state: torch.Tensor) -> torch.Tensor:
+        """The critic's h~_i, detached so that only the actor loss trains the encoder and the channel."""
+        expected = tuple(agent_state.shape[:-1]) + (self.thought_size, )
+        if 'integrated_thought' not in inputs:
+            raise ValueError(
+                "model.critic_integrated_thought=True: compute_critic needs inputs['integrated_thought'] of shape "
+                f"{expected} (batch, agents, model.thought_size), compute_actor's output"
+            )
+        integrated = inputs['integrated_thought']
+        if tuple(integrated.shape) != expected:
+            raise ValueError(f"integrated_thought must have shape {expected} (batch, agents, model.thought_size), "
+                             f"got {tuple(integrated.shape)}")
+        return integrated.detach().to(agent_state.dtype)
 
     def _agent_state(self, obs: Dict[str, torch.Tensor]) -> torch.Tensor:
         if not isinstance(obs, dict) or AGENT_STATE not in obs:

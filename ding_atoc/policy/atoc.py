@@ -98,6 +98,9 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             # neighbours do, which messages can coordinate. Q of the actor loss then reads the neighbours' current
             # actions too, so each agent's action also follows its neighbours' Q.
             critic_field_actions=False,
+            # (bool) Q also reads agent i's integrated thought h~_i (detached), what it knows after its group's
+            # messages, so that the action Q prefers can follow them; the paper's Q(o_i, a_i) is blind to them.
+            critic_integrated_thought=False,
         ),
         learn=dict(
             # (int) Gradient steps after each collection.
@@ -227,13 +230,22 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
             next_structure = structure
 
         with self._mixed_precision():
-            q_value = self._learn_model.forward({'obs': obs, 'action': data['action']}, mode='compute_critic')['q_value']
+            # The actor loss's forward comes first: a critic that reads the integrated thoughts takes them from it.
+            actor = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')
+            q_value = self._learn_model.forward({
+                'obs': obs,
+                'action': data['action'],
+                'integrated_thought': actor['integrated_thought']
+            }, mode='compute_critic')['q_value']
             with torch.no_grad():
                 # Without delay, the target action at o' replays the transition's structure: it is the structure of
                 # o' except on the step where a new one is decided (and, with losses, up to that step's losses).
                 next_actor = self._target_model.forward({'obs': next_obs, **next_structure}, mode='compute_actor')
-                target_q = self._target_model.forward({'obs': next_obs, 'action': next_actor['action']},
-                                                      mode='compute_critic')['q_value']
+                target_q = self._target_model.forward({
+                    'obs': next_obs,
+                    'action': next_actor['action'],
+                    'integrated_thought': next_actor['integrated_thought']
+                }, mode='compute_critic')['q_value']
         weight = data['weight'].unsqueeze(1) if data['weight'] is not None else None
         td_data = v_1step_td_data(q_value, target_q, data['reward'], data['done'], weight)
         critic_loss, td_error = v_1step_td_error(td_data, self._gamma)
@@ -244,10 +256,12 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
 
         # A new autocast region: its cached bf16 weights must not outlive the critic's update.
         with self._mixed_precision():
-            actor = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')
             with frozen(self._model.critic):  # the actor loss needs no gradient of the critic's weights
-                q_of_policy = self._learn_model.forward({'obs': obs, 'action': actor['action']},
-                                                        mode='compute_critic')['q_value']
+                q_of_policy = self._learn_model.forward({
+                    'obs': obs,
+                    'action': actor['action'],
+                    'integrated_thought': actor['integrated_thought']
+                }, mode='compute_critic')['q_value']
         actor_loss = -q_of_policy.mean()
         if self._action_preactivation_penalty:
             preactivation = actor['action_preactivation'].float()  # fp32 under bf16 autocast, as the other losses
@@ -464,7 +478,7 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         """
         structure, renewed = arrived, arrived['renewed']
         sender_state = arrived.get('channel_state', obs[AGENT_STATE])
-        q_value = self._model.q_with_and_without_communication(obs, actor['action'], actor['thought'])
+        q_value = self._model.q_with_and_without_communication(obs, actor)
         gain = group_mean(q_value['q_with'] - q_value['q_without'], structure['group'])
         new_group = (structure['group_round'] != NO_AGENT) & renewed.unsqueeze(1)
         self._gain_queue.push(sender_state[new_group], gain[new_group])

@@ -85,12 +85,13 @@ def test_the_command_line_profiles_a_checkpoint_at_another_team_size(capsys):
     assert rows[-1]['steps'] == 'all' and rows[-1]['initiator_share'] == 1.0
 
 
-def test_the_command_line_takes_the_overrides_the_checkpoint_was_trained_with(capsys):
-    _, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_config.py', dict(critic_field_obs=2), n_agent=4)
+@pytest.mark.parametrize('key,value', [('critic_field_obs', 2), ('critic_integrated_thought', True)])
+def test_the_command_line_takes_the_overrides_the_checkpoint_was_trained_with(capsys, key, value):
+    _, ckpt = trained_checkpoint('cooperative_navigation/ding_atoc_config.py', {key: value}, n_agent=4)
     arguments = ['-c', tiny.config_path('cooperative_navigation', 'ding_atoc'), '--ckpt', ckpt, '--n-agent', '4',
                  '--episodes', '1', '--gate', 'open']
-    with pytest.raises(CheckpointError, match='policy.model.critic_field_obs: 2'):  # the config's critic is narrower
+    with pytest.raises(CheckpointError, match=f'policy.model.{key}: {value}'):  # the config's critic is narrower
         communication_profile.main(arguments)
-    communication_profile.main(arguments + ['--set', 'policy.model.critic_field_obs=2'])
+    communication_profile.main(arguments + ['--set', f'policy.model.{key}={value}'])
     rows = table_rows(capsys.readouterr().out.splitlines())
     assert rows[-1]['steps'] == 'all' and rows[-1]['random_gain_size'] > 0.0

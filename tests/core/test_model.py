@@ -166,6 +166,49 @@ def test_field_critic_without_field_agents_reads_zeros_in_their_slots(field_acti
                                model.critic(widened).squeeze(-1))
 
 
+@pytest.mark.parametrize('n_agent', [3, 6])
+def test_integrated_thought_critic_reads_each_agents_own_integrated_thought_and_trains_no_actor_weight(n_agent):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2,
+                     critic_integrated_thought=True)
+    force_initiators(model, True)
+    obs = random_obs(n_agent, 6, batch=2, field=3)
+    actor = model.compute_actor({'obs': obs, **model.compute_structure({'obs': obs})})
+    inputs = {'obs': obs, 'action': actor['action'].detach(), 'integrated_thought': actor['integrated_thought']}
+    q_value = model.compute_critic(inputs)['q_value']
+    for agent in range(n_agent):
+        moved = actor['integrated_thought'].detach().clone()
+        moved[0, agent] += 1.0
+        q_moved = model.compute_critic({**inputs, 'integrated_thought': moved})['q_value']
+        expected = torch.zeros(2, n_agent, dtype=torch.bool)
+        expected[0, agent] = True
+        assert torch.equal(q_moved != q_value, expected), agent
+    q_value.sum().backward()  # h~ is read detached: the critic's loss trains no part of the actor
+    assert all(p.grad is None for p in model.actor.parameters())
+    assert all(p.grad is not None for p in model.critic.parameters())
+
+
+def test_integrated_thought_is_ignored_by_a_critic_that_does_not_read_it():
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2)
+    obs, action = random_obs(5, 6, batch=2), torch.randn(2, 5, 2)
+    q_value = model.compute_critic({'obs': obs, 'action': action})['q_value']
+    ignored = model.compute_critic({'obs': obs, 'action': action, 'integrated_thought': torch.randn(2, 5, 8)})
+    assert torch.equal(q_value, ignored['q_value'])
+
+
+@pytest.mark.parametrize('integrated_thought,message', [
+    (None, r"needs inputs\['integrated_thought'\] of shape \(2, 5, 8\)"),
+    (torch.zeros(2, 5, 6), r'integrated_thought must have shape \(2, 5, 8\).*got \(2, 5, 6\)'),
+], ids=['missing', 'wrong_width'])
+def test_integrated_thought_critic_names_the_missing_or_misshapen_input(integrated_thought, message):
+    model = DingATOC(obs_shape=6, action_shape=2, n_agent=5, thought_size=8, group_size=2,
+                     critic_integrated_thought=True)
+    inputs = {'obs': random_obs(5, 6, batch=2), 'action': torch.zeros(2, 5, 2)}
+    if integrated_thought is not None:
+        inputs['integrated_thought'] = integrated_thought
+    with pytest.raises(ValueError, match=message):
+        model.compute_critic(inputs)
+
+
 def test_attention_channel_ignores_absent_members_and_their_content():
     channel = AttentionChannel(thought_size=6)
     sequence = torch.randn(3, 4, 6)

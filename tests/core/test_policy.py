@@ -112,6 +112,20 @@ def test_dq_sign_follows_the_value_of_communication(shift, sign):
     assert (torch.sign(queue._gain[:len(queue)]) == sign).all()
 
 
+def test_a_critic_reading_the_integrated_thought_scores_both_actions_of_dq_under_the_same_thought():
+    # Q = sum of h~ only: the messages move h~ (and the action), so dQ is 0 only if both terms read the same h~.
+    policy = make_policy(thought_size=2, comm_interval=1, collect=dict(sample_initiators=False),
+                         model=dict(critic_integrated_thought=True))
+    model = policy._model
+    force_initiators(model, True)
+    model.actor['channel'] = ShiftChannel(1.0)
+    model.critic = torch.nn.Sequential(LinearCritic(2))  # reads the last 2 inputs: h~
+    policy.collect_mode.forward({0: random_obs(N_AGENT, OBS, field=4)})
+    queue = policy._gain_queue
+    assert len(queue) == N_AGENT
+    assert torch.equal(queue._gain[:len(queue)], torch.zeros(N_AGENT))
+
+
 def test_dq_pairs_are_pushed_once_per_structure():
     policy = make_policy(comm_interval=4)
     force_initiators(policy._model, True)
@@ -131,8 +145,10 @@ def changed(before, module):
     return any(not torch.equal(b, p) for b, p in zip(before, module.parameters()))
 
 
-def test_learn_step_trains_actor_and_critic_and_attention_only_from_its_queue():
-    policy = make_policy(learn=dict(batch_size=16, attention_batch_size=8))
+@pytest.mark.parametrize('critic', [{}, dict(critic_integrated_thought=True), dict(critic_field_obs=2)],
+                         ids=['local', 'integrated_thought', 'field_obs'])
+def test_learn_step_trains_actor_and_critic_and_attention_only_from_its_queue(critic):
+    policy = make_policy(learn=dict(batch_size=16, attention_batch_size=8), model=critic)
     model = policy._model
     batch = collect_transitions(policy, 8)[:16]
     policy._gain_queue = type(policy._gain_queue)(100, OBS)  # empty D: the attention unit must not move
