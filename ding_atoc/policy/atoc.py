@@ -232,20 +232,12 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         with self._mixed_precision():
             # The actor loss's forward comes first: a critic that reads the integrated thoughts takes them from it.
             actor = self._learn_model.forward({'obs': obs, **structure}, mode='compute_actor')
-            q_value = self._learn_model.forward({
-                'obs': obs,
-                'action': data['action'],
-                'integrated_thought': actor['integrated_thought']
-            }, mode='compute_critic')['q_value']
+            q_value = critic_q_value(self._learn_model, obs, data['action'], actor)
             with torch.no_grad():
                 # Without delay, the target action at o' replays the transition's structure: it is the structure of
                 # o' except on the step where a new one is decided (and, with losses, up to that step's losses).
                 next_actor = self._target_model.forward({'obs': next_obs, **next_structure}, mode='compute_actor')
-                target_q = self._target_model.forward({
-                    'obs': next_obs,
-                    'action': next_actor['action'],
-                    'integrated_thought': next_actor['integrated_thought']
-                }, mode='compute_critic')['q_value']
+                target_q = critic_q_value(self._target_model, next_obs, next_actor['action'], next_actor)
         weight = data['weight'].unsqueeze(1) if data['weight'] is not None else None
         td_data = v_1step_td_data(q_value, target_q, data['reward'], data['done'], weight)
         critic_loss, td_error = v_1step_td_error(td_data, self._gamma)
@@ -257,11 +249,7 @@ class DingATOCPolicy(Policy, CommunicatingPolicy):
         # A new autocast region: its cached bf16 weights must not outlive the critic's update.
         with self._mixed_precision():
             with frozen(self._model.critic):  # the actor loss needs no gradient of the critic's weights
-                q_of_policy = self._learn_model.forward({
-                    'obs': obs,
-                    'action': actor['action'],
-                    'integrated_thought': actor['integrated_thought']
-                }, mode='compute_critic')['q_value']
+                q_of_policy = critic_q_value(self._learn_model, obs, actor['action'], actor)
         actor_loss = -q_of_policy.mean()
         if self._action_preactivation_penalty:
             preactivation = actor['action_preactivation'].float()  # fp32 under bf16 autocast, as the other losses
@@ -548,6 +536,20 @@ class DingATOCCommandModePolicy(DingATOCPolicy, DummyCommandModePolicy):
     Overview:
         Command-mode twin of ``DingATOCPolicy``, looked up by DI-engine's ``serial_pipeline`` (``ding -m serial``).
     """
+
+
+def critic_q_value(model: Any, obs: Dict[str, torch.Tensor], action: torch.Tensor,
+                   actor: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """
+    Overview:
+        Q of ``action`` at ``obs`` through ``model``'s ``compute_critic``; a critic that reads the integrated thoughts
+        takes them from ``actor``, ``compute_actor``'s output at the same ``obs``.
+    Shapes:
+        - action: :math:`(B, A, action_shape)`
+        - q_value: :math:`(B, A)`
+    """
+    inputs = {'obs': obs, 'action': action, 'integrated_thought': actor['integrated_thought']}
+    return model.forward(inputs, mode='compute_critic')['q_value']
 
 
 @contextlib.contextmanager
