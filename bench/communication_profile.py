@@ -32,6 +32,7 @@ import torch
 
 from ding_atoc.entry.evaluate import groups_of, load_trained_policy, play_episodes
 from ding_atoc.model.grouping import group_members
+from ding_atoc.policy.atoc import critic_q_value
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script: the repo's root
 from bench.checkpoint_cli import checkpoint_config, checkpoint_parser  # noqa: E402
@@ -97,11 +98,7 @@ class CommunicationRecorder:
             change = (action - action_without).norm(dim=-1, keepdim=True)
             direction = torch.randn(action_without.shape, generator=self.generator)
             moved = (action_without + change * direction / direction.norm(dim=-1, keepdim=True)).clamp(-1.0, 1.0)
-            q_moved = self.model.compute_critic({
-                'obs': batch,
-                'action': moved,
-                'integrated_thought': actor['integrated_thought']
-            })['q_value']
+            q_moved = critic_q_value(self.model, batch, moved, actor)
         q_with, q_without = q_value['q_with'][0][member], q_value['q_without'][0][member]
         return (change[0, :, 0][member].sum().item(), action[0].norm(dim=-1)[member].sum().item(), q_with - q_without,
                 q_moved[0][member] - q_without, q_with.abs().sum().item())
