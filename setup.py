@@ -18,14 +18,18 @@ setup(
         'imageio',
         'tqdm',
         'psutil',  # the host memory available, checked before a replay buffer is filled
+        # DI-engine imports wandb with ding.framework.middleware, and the wandb pip settles on (0.12.16) ships _pb2
+        # modules that protobuf > 3.20 refuses ("Descriptors cannot be created directly"): without this bound a
+        # fresh install fails at that import.
+        'protobuf<3.21',
     ],
     extras_require={
         # scipy: bench/window_stats.py, tensorboard: bench/train_log_windows.py (DI-engine brings it too); the tests
-        # cover both
-        'test': ['pytest', 'pytest-timeout', 'scipy', 'tensorboard'],
+        # cover both. tensorboard < 2.21: 2.21 requires protobuf >= 6.31, which the bound above excludes
+        'test': ['pytest', 'pytest-timeout', 'scipy', 'tensorboard<2.21'],
         # vmas: bench/env_speed.py's VMAS column; scipy: bench/window_stats.py's t-tests; tensorboard: the learner's
         # logs read by bench/train_log_windows.py; never needed by the library
-        'bench': ['vmas==1.5.2', 'scipy', 'tensorboard'],
+        'bench': ['vmas==1.5.2', 'scipy', 'tensorboard<2.21'],
     },
     entry_points={
         'console_scripts': ['ding-atoc=ding_atoc.entry.cli:main'],
